@@ -1,0 +1,49 @@
+# bsa-judge: the two commands of the README are `make demo` and `make test`.
+# Both create a local virtualenv on first use; nothing else needs to be installed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PROTO_SRC := protos/bsa/judge/v1/judge.proto
+PROTO_OUT := client/src
+
+.PHONY: install proto lint typecheck buflint stubcheck test demo serve clean
+
+$(STAMP): pyproject.toml client/pyproject.toml requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ./client -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+node_modules/.bin/buf: package.json
+	npm install --no-audit --no-fund --silent
+	touch $@
+
+# Regenerate the committed stubs (messages, gRPC stubs and their typed .pyi).
+proto: $(STAMP)
+	$(BIN)/python tools/protogen.py $(PROTO_OUT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check server client/src tests bench tools
+	$(BIN)/ruff format --check server client/src tests bench tools
+
+typecheck: $(STAMP)
+	$(BIN)/mypy server client/src
+
+buflint: node_modules/.bin/buf
+	cd protos && ../node_modules/.bin/buf lint
+
+test: $(STAMP) lint typecheck buflint
+	$(BIN)/pytest -q
+
+demo: $(STAMP)
+	$(BIN)/python -m bsa_judge.demo
+
+serve: $(STAMP)
+	$(BIN)/bsa-judge serve
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Upstream model endpoints (judges and models under test)."""

@@ -1,0 +1,172 @@
+"""One OpenAI-compatible chat endpoint, and the single owner of how we call it.
+
+Timeouts, retries with backoff (the openai SDK's own machinery, which honours Retry-After
+and retries 408/409/429/5xx, timeouts and connection errors), the per-endpoint concurrency
+limit and the classification of failures live here and nowhere else. Judges and models under
+test both go through `ChatEndpoint`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from bsa_judge import telemetry
+
+# openai refuses an empty key; local endpoints (vLLM, Ollama, stubs) accept any.
+_PLACEHOLDER_API_KEY = "not-needed"
+
+
+class FailureCause(StrEnum):
+    """Why an upstream call failed; also the `cause` label of the upstream metrics."""
+
+    RATE_LIMITED = "rate_limited"
+    SERVER_ERROR = "server_error"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    CLIENT_ERROR = "client_error"
+
+
+class UpstreamFailure(Exception):  # noqa: N818 - a failure of the upstream, reported in-band
+    """An upstream call failed after every retry. The message never contains secrets."""
+
+    def __init__(self, endpoint: str, cause: FailureCause, detail: str) -> None:
+        self.endpoint = endpoint
+        self.cause = cause
+        self.detail = detail
+        super().__init__(f"{endpoint}: {cause.value}: {detail}")
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointConfig:
+    """How to reach one OpenAI-compatible chat endpoint."""
+
+    name: str
+    base_url: str
+    model: str
+    api_key_env: str | None = None  # the NAME of the environment variable holding the key
+    max_concurrency: int = 16
+    request_timeout_s: float = 120.0
+    max_retries: int = 3
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+    def api_key(self) -> str:
+        """The key from the named environment variable, or a placeholder for keyless servers."""
+        if self.api_key_env:
+            return os.environ.get(self.api_key_env) or _PLACEHOLDER_API_KEY
+        return _PLACEHOLDER_API_KEY
+
+
+def classify(error: Exception) -> FailureCause:
+    """Map an openai SDK exception to a failure cause."""
+    if isinstance(error, openai.APITimeoutError | asyncio.TimeoutError):
+        return FailureCause.TIMEOUT
+    if isinstance(error, openai.RateLimitError):
+        return FailureCause.RATE_LIMITED
+    if isinstance(error, openai.InternalServerError):
+        return FailureCause.SERVER_ERROR
+    if isinstance(error, openai.APIStatusError):
+        return FailureCause.SERVER_ERROR if error.status_code >= 500 else FailureCause.CLIENT_ERROR
+    if isinstance(error, openai.APIConnectionError):
+        return FailureCause.CONNECTION
+    return FailureCause.CLIENT_ERROR
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, openai.APIStatusError):
+        return f"HTTP {error.status_code}"
+    return type(error).__name__
+
+
+class ChatEndpoint:
+    """Calls one endpoint's chat completions within its concurrency limit."""
+
+    def __init__(self, config: EndpointConfig) -> None:
+        self.config = config
+        self._limit = asyncio.Semaphore(config.max_concurrency)
+        self._client = openai.AsyncOpenAI(
+            base_url=config.base_url,
+            api_key=config.api_key(),
+            timeout=config.request_timeout_s,
+            max_retries=config.max_retries,
+            default_headers=dict(config.extra_headers) or None,
+        )
+
+    @property
+    def _create(self) -> Any:
+        # The SDK's overloads cannot be resolved with **params; the result types are
+        # annotated at each call site instead.
+        return self._client.chat.completions.create
+
+    @property
+    def name(self) -> str:
+        """The endpoint's configured name."""
+        return self.config.name
+
+    async def complete(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
+        """One chat completion; raises UpstreamFailure once the SDK's retries are spent."""
+        async with self._limit:
+            try:
+                completion: ChatCompletion = await self._create(
+                    model=self.config.model,
+                    messages=list(messages),
+                    extra_body=dict(extra_body) if extra_body else None,
+                    **params,
+                )
+            except openai.OpenAIError as error:
+                raise self._failure(error) from error
+        self._count_tokens(completion.usage)
+        return completion
+
+    async def stream(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        """A streamed chat completion, chunk by chunk, holding one concurrency slot."""
+        async with self._limit:
+            try:
+                chunks: openai.AsyncStream[ChatCompletionChunk] = await self._create(
+                    model=self.config.model,
+                    messages=list(messages),
+                    extra_body=dict(extra_body) if extra_body else None,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    **params,
+                )
+                async for chunk in chunks:
+                    if chunk.usage is not None:
+                        self._count_tokens(chunk.usage)
+                    yield chunk
+            except openai.OpenAIError as error:
+                raise self._failure(error) from error
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._client.close()
+
+    def _failure(self, error: Exception) -> UpstreamFailure:
+        failure = UpstreamFailure(self.name, classify(error), _describe(error))
+        telemetry.UPSTREAM_ERRORS.labels(self.name, failure.cause.value).inc()
+        return failure
+
+    def _count_tokens(self, usage: Any) -> None:
+        if usage is None:
+            return
+        telemetry.UPSTREAM_TOKENS.labels(self.name, "in").inc(usage.prompt_tokens or 0)
+        telemetry.UPSTREAM_TOKENS.labels(self.name, "out").inc(usage.completion_tokens or 0)

@@ -1,0 +1,1 @@
+"""The benchmark's own vocabulary: items, scenarios, labels, statuses."""

@@ -1,0 +1,26 @@
+"""The running core: every long-lived component the service needs, built from settings.
+
+Entry points (the gRPC servicer, the CLI, the demo) get a Runtime and call the core through
+it; nothing here knows about gRPC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bsa_judge.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """Long-lived core components shared by all requests."""
+
+    settings: Settings
+
+    @classmethod
+    async def build(cls, settings: Settings) -> Runtime:
+        """Create every component the settings ask for."""
+        return cls(settings=settings)
+
+    async def aclose(self) -> None:
+        """Release upstream connections and other resources."""

@@ -1,0 +1,1 @@
+"""The gRPC edge: servicer, interceptors, server assembly. The core never imports this."""

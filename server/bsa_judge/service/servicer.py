@@ -1,0 +1,59 @@
+"""JudgeService: translates proto <-> core and nothing more.
+
+Domain errors raised here (bsa_judge.errors) become gRPC statuses in the error interceptor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
+
+from bsa_judge.runtime import Runtime
+
+
+class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
+    """The bsa.judge.v1.JudgeService implementation."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    # --- Generate (issue: generation) ---------------------------------------------------
+    async def Generate(  # noqa: N802 - gRPC method name
+        self,
+        request: judge_pb2.GenerateRequest,
+        context: grpc.aio.ServicerContext[judge_pb2.GenerateRequest, judge_pb2.GenerateResponse],
+    ) -> AsyncIterator[judge_pb2.GenerateResponse]:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Generate is not implemented yet")
+        yield judge_pb2.GenerateResponse()  # type: ignore[unreachable]  # makes a generator
+
+    # --- JudgeTrace / JudgeTraces (issue: judge) ------------------------------------------
+    async def JudgeTrace(  # noqa: N802
+        self,
+        request: judge_pb2.JudgeTraceRequest,
+        context: grpc.aio.ServicerContext[
+            judge_pb2.JudgeTraceRequest, judge_pb2.JudgeTraceResponse
+        ],
+    ) -> judge_pb2.JudgeTraceResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "JudgeTrace is not implemented yet")
+
+    async def JudgeTraces(  # noqa: N802
+        self,
+        request_iterator: AsyncIterator[judge_pb2.JudgeTracesRequest],
+        context: grpc.aio.ServicerContext[
+            judge_pb2.JudgeTracesRequest, judge_pb2.JudgeTracesResponse
+        ],
+    ) -> AsyncIterator[judge_pb2.JudgeTracesResponse]:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "JudgeTraces is not implemented yet")
+        yield judge_pb2.JudgeTracesResponse()  # type: ignore[unreachable]
+
+    # --- ComputeMetrics (issue: metrics) --------------------------------------------------
+    async def ComputeMetrics(  # noqa: N802
+        self,
+        request: judge_pb2.ComputeMetricsRequest,
+        context: grpc.aio.ServicerContext[
+            judge_pb2.ComputeMetricsRequest, judge_pb2.ComputeMetricsResponse
+        ],
+    ) -> judge_pb2.ComputeMetricsResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ComputeMetrics is not implemented yet")
