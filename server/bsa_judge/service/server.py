@@ -1,0 +1,59 @@
+"""Server assembly: the one place that wires servicer, interceptors, health and reflection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from bsa_judge.runtime import Runtime
+from bsa_judge.service.servicer import JudgeServicer
+from bsa_judge.settings import Settings
+
+SERVICE_NAME = judge_pb2.DESCRIPTOR.services_by_name["JudgeService"].full_name
+
+
+@dataclass
+class RunningServer:
+    """A started server and what it serves."""
+
+    server: grpc.aio.Server
+    port: int
+    health: health.aio.HealthServicer
+    runtime: Runtime
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Flip health to NOT_SERVING, refuse new RPCs, let in-flight ones finish, close."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace_s)
+        await self.runtime.aclose()
+
+
+async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
+    """Build and start the server on settings.host:settings.port (0 picks a free port)."""
+    options = [
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+        ("grpc.keepalive_time_ms", int(settings.keepalive_time_s * 1000)),
+        ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_s * 1000)),
+    ]
+    server = grpc.aio.server(options=options)
+    judge_pb2_grpc.add_JudgeServiceServicer_to_server(JudgeServicer(runtime), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (
+            SERVICE_NAME,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    await server.start()
+    for name in ("", SERVICE_NAME):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return RunningServer(server=server, port=port, health=health_servicer, runtime=runtime)
