@@ -11,6 +11,7 @@ import grpc
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
 from bsa_judge.runtime import Runtime
+from bsa_judge.service import convert_judging
 
 
 class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
@@ -36,6 +37,9 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.JudgeTraceRequest, judge_pb2.JudgeTraceResponse
         ],
     ) -> judge_pb2.JudgeTraceResponse:
+        convert_judging.trace_from_request(
+            request, max_field_bytes=self._runtime.settings.max_field_bytes
+        )
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "JudgeTrace is not implemented yet")
 
     async def JudgeTraces(  # noqa: N802
