@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import httpx2
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
@@ -79,6 +81,56 @@ def classify(error: Exception) -> FailureCause:
     return FailureCause.CLIENT_ERROR
 
 
+def cause_of_status(status: int) -> FailureCause | None:
+    """The failure cause an HTTP status stands for, or None for a success."""
+    if status < 400:
+        return None
+    if status == 429:
+        return FailureCause.RATE_LIMITED
+    if status == 408:
+        return FailureCause.TIMEOUT
+    return FailureCause.SERVER_ERROR if status >= 500 else FailureCause.CLIENT_ERROR
+
+
+# How the latest upstream attempt in this asyncio task ended (None: it succeeded).
+_previous_attempt: ContextVar[FailureCause | None] = ContextVar(
+    "bsa_judge_previous_upstream_attempt", default=None
+)
+
+
+class RetryCountingTransport(httpx2.AsyncBaseTransport):
+    """Counts the SDK's retries into UPSTREAM_RETRIES by backend and cause.
+
+    The SDK numbers each attempt of a call in `x-stainless-retry-count`; an attempt numbered
+    above zero is a retry, caused by how the previous attempt of the same call ended. All
+    attempts of a call run in the caller's task, so that outcome is kept in a context
+    variable, which concurrent calls (other tasks) do not share. This counts exactly the
+    retries the SDK makes without restating its rules (Retry-After cap, x-should-retry).
+    """
+
+    def __init__(self, backend: str, inner: httpx2.AsyncBaseTransport) -> None:
+        self._backend = backend
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        previous = _previous_attempt.get()
+        if previous is not None and request.headers.get("x-stainless-retry-count", "0") != "0":
+            telemetry.UPSTREAM_RETRIES.labels(self._backend, previous.value).inc()
+        try:
+            response = await self._inner.handle_async_request(request)
+        except httpx2.TimeoutException:
+            _previous_attempt.set(FailureCause.TIMEOUT)
+            raise
+        except httpx2.TransportError:
+            _previous_attempt.set(FailureCause.CONNECTION)
+            raise
+        _previous_attempt.set(cause_of_status(response.status_code))
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 def _describe(error: Exception) -> str:
     if isinstance(error, openai.APIStatusError):
         return f"HTTP {error.status_code}"
@@ -97,6 +149,18 @@ class ChatEndpoint:
             timeout=config.request_timeout_s,
             max_retries=config.max_retries,
             default_headers=dict(config.extra_headers) or None,
+            # The SDK's default client, its pool sized to our concurrency limit, retries counted.
+            http_client=openai.DefaultAsyncHttpxClient(
+                transport=RetryCountingTransport(
+                    config.name,
+                    httpx2.AsyncHTTPTransport(
+                        limits=httpx2.Limits(
+                            max_connections=config.max_concurrency,
+                            max_keepalive_connections=config.max_concurrency,
+                        )
+                    ),
+                )
+            ),
         )
 
     @property

@@ -1,0 +1,1 @@
+"""Server interceptors, one concern each: auth, metrics, logging, error mapping."""

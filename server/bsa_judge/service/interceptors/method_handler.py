@@ -1,0 +1,53 @@
+"""Rebuild a gRPC method handler around a new behaviour, keeping its kind and codecs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+# The four RPC kinds by (request_streaming, response_streaming), in the label spelling of
+# go-grpc-prometheus.
+_KIND = {
+    (False, False): "unary",
+    (True, False): "client_stream",
+    (False, True): "server_stream",
+    (True, True): "bidi_stream",
+}
+
+_FACTORY = {
+    "unary": grpc.unary_unary_rpc_method_handler,
+    "client_stream": grpc.stream_unary_rpc_method_handler,
+    "server_stream": grpc.unary_stream_rpc_method_handler,
+    "bidi_stream": grpc.stream_stream_rpc_method_handler,
+}
+
+
+def kind_of(handler: grpc.RpcMethodHandler[Any, Any]) -> str:
+    """unary, client_stream, server_stream or bidi_stream."""
+    return _KIND[(handler.request_streaming, handler.response_streaming)]
+
+
+def behaviour_of(handler: grpc.RpcMethodHandler[Any, Any]) -> Callable[..., Any]:
+    """The function the server calls for this handler's kind."""
+    behaviour = {
+        "unary": handler.unary_unary,
+        "client_stream": handler.stream_unary,
+        "server_stream": handler.unary_stream,
+        "bidi_stream": handler.stream_stream,
+    }[kind_of(handler)]
+    assert behaviour is not None, "a method handler always carries the behaviour of its kind"
+    return behaviour
+
+
+def with_behaviour(
+    handler: grpc.RpcMethodHandler[Any, Any], behaviour: Callable[..., Any]
+) -> grpc.RpcMethodHandler[Any, Any]:
+    """The same kind of handler with the same (de)serializers, calling `behaviour` instead."""
+    factory: Callable[..., grpc.RpcMethodHandler[Any, Any]] = _FACTORY[kind_of(handler)]
+    return factory(
+        behaviour,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )

@@ -1,0 +1,160 @@
+"""gRPC server metrics in the go-grpc-prometheus shape, recorded by one aio interceptor.
+
+Every RPC counts once in `grpc_server_started_total` and once in `grpc_server_handled_total`
+with its final status code spelled as Go spells it (OK, InvalidArgument, ...), so stock gRPC
+dashboards work unchanged. Streams are timed from the first call to the last message, and
+their messages are counted both ways. Unary calls count one message each way, as in Go.
+
+Messages are counted through the request iterator and the response async generator, which
+is how every servicer here is written; a handler that uses `context.read()` or
+`context.write()` instead is still timed and counted by status, not by message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from bsa_judge import telemetry
+from bsa_judge.service.interceptors.method_handler import behaviour_of, kind_of, with_behaviour
+
+# grpc_code values exactly as go-grpc-prometheus writes them (codes.Code.String()).
+GO_CODE_NAMES: dict[grpc.StatusCode, str] = {
+    grpc.StatusCode.OK: "OK",
+    grpc.StatusCode.CANCELLED: "Canceled",
+    grpc.StatusCode.UNKNOWN: "Unknown",
+    grpc.StatusCode.INVALID_ARGUMENT: "InvalidArgument",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "DeadlineExceeded",
+    grpc.StatusCode.NOT_FOUND: "NotFound",
+    grpc.StatusCode.ALREADY_EXISTS: "AlreadyExists",
+    grpc.StatusCode.PERMISSION_DENIED: "PermissionDenied",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "ResourceExhausted",
+    grpc.StatusCode.FAILED_PRECONDITION: "FailedPrecondition",
+    grpc.StatusCode.ABORTED: "Aborted",
+    grpc.StatusCode.OUT_OF_RANGE: "OutOfRange",
+    grpc.StatusCode.UNIMPLEMENTED: "Unimplemented",
+    grpc.StatusCode.INTERNAL: "Internal",
+    grpc.StatusCode.UNAVAILABLE: "Unavailable",
+    grpc.StatusCode.DATA_LOSS: "DataLoss",
+    grpc.StatusCode.UNAUTHENTICATED: "Unauthenticated",
+}
+
+
+class _Call:
+    """The metrics of one RPC while it runs."""
+
+    def __init__(self, labels: tuple[str, str, str]) -> None:
+        self._labels = labels
+        self._started = time.perf_counter()
+        telemetry.GRPC_STARTED.labels(*labels).inc()
+
+    def received(self) -> None:
+        telemetry.GRPC_MSG_RECEIVED.labels(*self._labels).inc()
+
+    def sent(self) -> None:
+        telemetry.GRPC_MSG_SENT.labels(*self._labels).inc()
+
+    def finish(
+        self, context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None
+    ) -> None:
+        code = _final_code(context, error)
+        telemetry.GRPC_HANDLED.labels(*self._labels, GO_CODE_NAMES[code]).inc()
+        telemetry.GRPC_HANDLING_SECONDS.labels(*self._labels).observe(
+            time.perf_counter() - self._started
+        )
+
+
+def _final_code(
+    context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None
+) -> grpc.StatusCode:
+    """The status the client gets: what abort()/set_code() set, else what the error implies."""
+    code = context.code()
+    if isinstance(code, grpc.StatusCode) and code is not grpc.StatusCode.OK:
+        return code
+    if error is None:
+        return grpc.StatusCode.OK
+    if isinstance(error, asyncio.CancelledError | GeneratorExit):
+        # The client went away, or its deadline passed and gRPC cancelled the handler.
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            return grpc.StatusCode.DEADLINE_EXCEEDED
+        return grpc.StatusCode.CANCELLED
+    return grpc.StatusCode.UNKNOWN  # what grpc answers for an unhandled exception
+
+
+async def _counted(requests: AsyncIterator[Any], call: _Call) -> AsyncIterator[Any]:
+    async for request in requests:
+        call.received()
+        yield request
+
+
+def _observed(labels: tuple[str, str, str], kind: str, inner: Callable[..., Any]) -> Any:
+    """A behaviour of the same shape as `inner` that records the RPC's metrics around it."""
+    streaming_requests = kind in ("client_stream", "bidi_stream")
+
+    def begin(request: Any) -> tuple[_Call, Any]:
+        call = _Call(labels)
+        if streaming_requests:
+            return call, _counted(request, call)
+        call.received()
+        return call, request
+
+    if inspect.isasyncgenfunction(inner):
+
+        async def stream_behaviour(
+            request: Any, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Any]:
+            call, request = begin(request)
+            error: BaseException | None = None
+            try:
+                async for response in inner(request, context):
+                    call.sent()
+                    yield response
+            except BaseException as raised:
+                error = raised
+                raise
+            finally:
+                call.finish(context, error)
+
+        return stream_behaviour
+
+    async def behaviour(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        call, request = begin(request)
+        try:
+            response = inner(request, context)
+            if inspect.isawaitable(response):
+                response = await response
+        except BaseException as error:
+            call.finish(context, error)
+            raise
+        if kind in ("unary", "client_stream"):
+            call.sent()
+        call.finish(context, None)
+        return response
+
+    return behaviour
+
+
+class PrometheusInterceptor(grpc.aio.ServerInterceptor):
+    """Records grpc_server_* metrics for every RPC the server handles."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:  # unknown method: gRPC answers UNIMPLEMENTED itself
+            return None
+        kind = kind_of(handler)
+        service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
+        return with_behaviour(
+            handler, _observed((kind, service, method), kind, behaviour_of(handler))
+        )

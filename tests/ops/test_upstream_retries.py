@@ -1,0 +1,82 @@
+"""Upstream retries are counted by backend and cause, exactly as the SDK makes them."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from bsa_judge.backends.endpoint import ChatEndpoint, EndpointConfig, UpstreamFailure
+from prometheus_client import REGISTRY
+
+from tests.support.openai_stub import Failure, OpenAIStub, Reply, Script
+
+# Milliseconds, not the SDK's half-second backoff: keeps the retries quick.
+_SOON = {"retry-after-ms": "5"}
+_HELLO = [{"role": "user", "content": "hello"}]
+
+
+def _count(metric: str, backend: str, cause: str) -> float:
+    value = REGISTRY.get_sample_value(metric, {"backend": backend, "cause": cause})
+    return value or 0.0
+
+
+def _failing_first(*failures: Failure) -> Script:
+    """Answer with `failures` in turn, then succeed."""
+    queue: Iterator[Failure] = iter(failures)
+
+    def script(_request: dict[str, Any]) -> Reply | Failure:
+        return next(queue, Reply())
+
+    return script
+
+
+async def test_two_rate_limited_replies_count_two_retries_and_no_error() -> None:
+    async with OpenAIStub(
+        _failing_first(Failure(429, headers=_SOON), Failure(429, headers=_SOON))
+    ) as stub:
+        endpoint = ChatEndpoint(EndpointConfig("retry-429", stub.base_url, "m", max_retries=3))
+        before = _count("bsa_judge_upstream_retries_total", "retry-429", "rate_limited")
+        await endpoint.complete(_HELLO)
+        await endpoint.aclose()
+    assert stub.calls == 3
+    assert _count("bsa_judge_upstream_retries_total", "retry-429", "rate_limited") == before + 2
+    assert _count("bsa_judge_upstream_errors_total", "retry-429", "rate_limited") == 0
+
+
+async def test_server_errors_past_the_last_retry_count_retries_and_one_error() -> None:
+    async with OpenAIStub(lambda _request: Failure(503, headers=_SOON)) as stub:
+        endpoint = ChatEndpoint(EndpointConfig("retry-5xx", stub.base_url, "m", max_retries=2))
+        with pytest.raises(UpstreamFailure):
+            await endpoint.complete(_HELLO)
+        await endpoint.aclose()
+    assert stub.calls == 3  # the first attempt and two retries; the third failure is final
+    assert _count("bsa_judge_upstream_retries_total", "retry-5xx", "server_error") == 2
+    assert _count("bsa_judge_upstream_errors_total", "retry-5xx", "server_error") == 1
+
+
+async def test_a_slow_reply_counts_as_a_timeout_retry() -> None:
+    async with OpenAIStub(
+        _failing_first(Failure(500, delay_s=1.0))  # outlives the 0.3 s timeout
+    ) as stub:
+        endpoint = ChatEndpoint(
+            EndpointConfig("retry-slow", stub.base_url, "m", max_retries=1, request_timeout_s=0.3)
+        )
+        await endpoint.complete(_HELLO)
+        await endpoint.aclose()
+    assert _count("bsa_judge_upstream_retries_total", "retry-slow", "timeout") == 1
+
+
+async def test_a_refused_connection_counts_connection_retries() -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    endpoint = ChatEndpoint(
+        EndpointConfig("retry-refused", f"http://127.0.0.1:{port}/v1", "m", max_retries=1)
+    )
+    with pytest.raises(UpstreamFailure):
+        await endpoint.complete(_HELLO)
+    await endpoint.aclose()
+    assert _count("bsa_judge_upstream_retries_total", "retry-refused", "connection") == 1
+    assert _count("bsa_judge_upstream_errors_total", "retry-refused", "connection") == 1
