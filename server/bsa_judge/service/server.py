@@ -10,7 +10,11 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from bsa_judge.runtime import Runtime
+from bsa_judge.service.interceptors.auth import BearerTokenAuth, load_tokens
+from bsa_judge.service.interceptors.metrics import PrometheusInterceptor
+from bsa_judge.service.metrics_endpoint import MetricsEndpoint
 from bsa_judge.service.servicer import JudgeServicer
+from bsa_judge.service.tls import server_credentials
 from bsa_judge.settings import Settings
 
 SERVICE_NAME = judge_pb2.DESCRIPTOR.services_by_name["JudgeService"].full_name
@@ -24,11 +28,14 @@ class RunningServer:
     port: int
     health: health.aio.HealthServicer
     runtime: Runtime
+    metrics: MetricsEndpoint | None = None  # the /metrics endpoint, when metrics_port is set
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Flip health to NOT_SERVING, refuse new RPCs, let in-flight ones finish, close."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace_s)
+        if self.metrics is not None:
+            self.metrics.stop()
         await self.runtime.aclose()
 
 
@@ -40,7 +47,14 @@ async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
         ("grpc.keepalive_time_ms", int(settings.keepalive_time_s * 1000)),
         ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_s * 1000)),
     ]
-    server = grpc.aio.server(options=options)
+    credentials = server_credentials(settings)  # bad TLS settings fail before binding
+    tokens = load_tokens(settings)
+    # Auth first so refused calls run nothing, then metrics, logging, error mapping.
+    interceptors: list[grpc.aio.ServerInterceptor] = [
+        *([BearerTokenAuth(tokens)] if tokens else []),
+        PrometheusInterceptor(),
+    ]
+    server = grpc.aio.server(interceptors=interceptors, options=options)
     judge_pb2_grpc.add_JudgeServiceServicer_to_server(JudgeServicer(runtime), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -52,8 +66,17 @@ async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
         ),
         server,
     )
-    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    address = f"{settings.host}:{settings.port}"
+    if credentials is not None:
+        port = server.add_secure_port(address, credentials)
+    else:
+        port = server.add_insecure_port(address)
     await server.start()
+    metrics = None
+    if settings.metrics_port is not None:
+        metrics = MetricsEndpoint.start(settings.metrics_host, settings.metrics_port)
     for name in ("", SERVICE_NAME):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server=server, port=port, health=health_servicer, runtime=runtime)
+    return RunningServer(
+        server=server, port=port, health=health_servicer, runtime=runtime, metrics=metrics
+    )
