@@ -1,0 +1,117 @@
+"""The configured models under test, swappable at run time without dropping work in flight.
+
+Each request leases a model: it gets the backend settings and the endpoint current at that
+moment and keeps them until it finishes. `replace` installs a new set of backends: new
+leases see it at once; endpoints whose settings are unchanged are kept (with their
+concurrency limit and connections); the others are retired and closed only once their
+last lease is returned, so streams in flight finish on the endpoint they started on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from bsa_judge.backends.endpoint import ChatEndpoint
+from bsa_judge.errors import NotFound
+from bsa_judge.generation.backends import ModelBackend
+
+
+@dataclass(eq=False)
+class _Slot:
+    """One endpoint and how many requests are using it."""
+
+    endpoint: ChatEndpoint
+    leases: int = 0
+    retired: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LeasedModel:
+    """A model's backend settings and endpoint, as they were when the request started."""
+
+    backend: ModelBackend
+    endpoint: ChatEndpoint
+
+
+@dataclass
+class ModelRegistry:
+    """Model name -> backend and endpoint, with reload that drains retired endpoints."""
+
+    _backends: dict[str, ModelBackend] = field(default_factory=dict)
+    _slots: dict[str, _Slot] = field(default_factory=dict)
+    _retired: set[_Slot] = field(default_factory=set)
+
+    @classmethod
+    def from_backends(cls, backends: Mapping[str, ModelBackend]) -> ModelRegistry:
+        """A registry serving these backends."""
+        registry = cls()
+        registry._install(backends)
+        return registry
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The configured model names, sorted."""
+        return tuple(sorted(self._backends))
+
+    @property
+    def draining(self) -> int:
+        """Retired endpoints still finishing requests in flight."""
+        return len(self._retired)
+
+    def backend(self, name: str) -> ModelBackend:
+        """The current settings of a model; NotFound lists the configured ones."""
+        try:
+            return self._backends[name]
+        except KeyError:
+            configured = ", ".join(self.names) or "none (no backends file is configured)"
+            raise NotFound(f"unknown model {name!r}; configured models: {configured}") from None
+
+    @asynccontextmanager
+    async def lease(self, name: str) -> AsyncIterator[LeasedModel]:
+        """Use a model for one request; its endpoint stays open until the request ends."""
+        backend = self.backend(name)
+        slot = self._slots[name]
+        slot.leases += 1
+        try:
+            yield LeasedModel(backend, slot.endpoint)
+        finally:
+            slot.leases -= 1
+            if slot.retired and slot.leases == 0:
+                self._retired.discard(slot)
+                await slot.endpoint.aclose()
+
+    async def replace(self, backends: Mapping[str, ModelBackend]) -> None:
+        """Serve `backends` from now on; retired endpoints close once drained."""
+        previous = self._slots
+        self._install(backends, previous)
+        kept = {id(slot) for slot in self._slots.values()}
+        for slot in previous.values():
+            if id(slot) in kept:
+                continue
+            slot.retired = True
+            if slot.leases:
+                self._retired.add(slot)
+            else:
+                await slot.endpoint.aclose()
+
+    async def aclose(self) -> None:
+        """Close every endpoint, current and draining."""
+        slots = [*self._slots.values(), *self._retired]
+        self._backends, self._slots, self._retired = {}, {}, set()
+        for slot in slots:
+            slot.retired = True
+            await slot.endpoint.aclose()
+
+    def _install(
+        self, backends: Mapping[str, ModelBackend], previous: Mapping[str, _Slot] | None = None
+    ) -> None:
+        slots: dict[str, _Slot] = {}
+        for name, backend in backends.items():
+            old = (previous or {}).get(name)
+            if old is not None and old.endpoint.config == backend.endpoint_config():
+                slots[name] = old
+            else:
+                slots[name] = _Slot(ChatEndpoint(backend.endpoint_config()))
+        self._backends, self._slots = dict(backends), slots
