@@ -3,7 +3,9 @@
 `/v1/chat/completions` answers with whatever the script returns for the request body:
 a `Reply` (one or more choices, usage, finish reasons, streaming as SSE), or a `Failure`
 (any HTTP status with headers such as Retry-After, or a slow reply). The stub counts calls,
-keeps every request body, and records the most requests it had in flight at once.
+keeps every request body, and records the most requests it had in flight at once. A client
+that hangs up cancels the request's handler, as real servers abort the generation; such
+requests are counted in `disconnects`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Reply:
     completion_tokens: int = 20
     delay_s: float = 0.0
     stream_chunk_chars: int = 8  # when the request asks to stream, split text this finely
+    chunk_delay_s: float = 0.0  # when streaming, pause this long before each chunk
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class OpenAIStub:
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.disconnects = 0  # requests whose client hung up before the reply was complete
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -81,7 +85,7 @@ class OpenAIStub:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
@@ -99,6 +103,7 @@ class OpenAIStub:
         self.calls = 0
         self.requests.clear()
         self.max_in_flight = 0
+        self.disconnects = 0
 
     async def _models(self, _request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": "stub", "object": "model"}]})
@@ -121,6 +126,9 @@ class OpenAIStub:
             if body.get("stream"):
                 return await self._stream(request, body, outcome, choices)
             return web.json_response(_completion(body, outcome, choices))
+        except (asyncio.CancelledError, ConnectionResetError):
+            self.disconnects += 1
+            raise
         finally:
             self.in_flight -= 1
 
@@ -132,6 +140,8 @@ class OpenAIStub:
         created = int(time.time())
 
         async def send(payload: dict[str, Any]) -> None:
+            if reply.chunk_delay_s:
+                await asyncio.sleep(reply.chunk_delay_s)
             await response.write(f"data: {json.dumps(payload)}\n\n".encode())
 
         def chunk(index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
@@ -150,6 +160,10 @@ class OpenAIStub:
                 text = getattr(choice, key)
                 for start in range(0, len(text or ""), step):
                     await send(chunk(index, {key: text[start : start + step]}, None))
+            if isinstance(choice.content, list):
+                # List-valued content streams one part per delta, as a one-part list.
+                for part in choice.content:
+                    await send(chunk(index, {"content": [part]}, None))
             content = choice.content if isinstance(choice.content, str) else ""
             for start in range(0, len(content), step):
                 await send(chunk(index, {"content": content[start : start + step]}, None))
