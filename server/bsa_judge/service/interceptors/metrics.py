@@ -3,11 +3,8 @@
 Every RPC counts once in `grpc_server_started_total` and once in `grpc_server_handled_total`
 with its final status code spelled as Go spells it (OK, InvalidArgument, ...), so stock gRPC
 dashboards work unchanged. Streams are timed from the first call to the last message, and
-their messages are counted both ways. Unary calls count one message each way, as in Go.
-
-Messages are counted through the request iterator and the response async generator, which
-is how every servicer here is written; a handler that uses `context.read()` or
-`context.write()` instead is still timed and counted by status, not by message.
+their messages are counted both ways, whether the handler iterates and yields or calls
+`context.read()` / `context.write()`. Unary calls count one message each way, as in Go.
 """
 
 from __future__ import annotations
@@ -93,6 +90,30 @@ async def _counted(requests: AsyncIterator[Any], call: _Call) -> AsyncIterator[A
         yield request
 
 
+class _CountingContext:
+    """The servicer context as the handler sees it, counting the messages it reads and writes.
+
+    Everything else is the real context's; only `read` and `write` are looked at.
+    """
+
+    def __init__(self, context: grpc.aio.ServicerContext[Any, Any], call: _Call) -> None:
+        self._context = context
+        self._call = call
+
+    async def read(self) -> Any:
+        message = await self._context.read()
+        if message is not grpc.aio.EOF:
+            self._call.received()
+        return message
+
+    async def write(self, message: Any) -> None:
+        await self._context.write(message)
+        self._call.sent()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
 def _observed(labels: tuple[str, str, str], kind: str, inner: Callable[..., Any]) -> Any:
     """A behaviour of the same shape as `inner` that records the RPC's metrics around it."""
     streaming_requests = kind in ("client_stream", "bidi_stream")
@@ -125,14 +146,18 @@ def _observed(labels: tuple[str, str, str], kind: str, inner: Callable[..., Any]
 
     async def behaviour(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         call, request = begin(request)
+        unary_response = kind in ("unary", "client_stream")
         try:
-            response = inner(request, context)
+            # Streaming handlers written as coroutines send through context.write().
+            response = inner(
+                request, context if unary_response else _CountingContext(context, call)
+            )
             if inspect.isawaitable(response):
                 response = await response
         except BaseException as error:
             call.finish(context, error)
             raise
-        if kind in ("unary", "client_stream"):
+        if unary_response:
             call.sent()
         call.finish(context, None)
         return response
