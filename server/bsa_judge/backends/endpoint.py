@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -201,7 +201,7 @@ class ChatEndpoint:
         *,
         extra_body: Mapping[str, Any] | None = None,
         **params: Any,
-    ) -> AsyncIterator[ChatCompletionChunk]:
+    ) -> AsyncGenerator[ChatCompletionChunk, None]:
         """A streamed chat completion, chunk by chunk, holding one concurrency slot."""
         async with self._limit:
             try:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 from bsa_judge.benchmark.status import SampleStatus
 
@@ -196,7 +196,7 @@ def _content_text(content: str | Sequence[Any] | None) -> tuple[str, str]:
     return "".join(answer), "\n\n".join(text for text in reasoning if text.strip())
 
 
-def _is_reasoning_part(part: Any) -> bool:
+def _is_reasoning_part(part: Any) -> TypeGuard[Mapping[str, Any]]:
     return isinstance(part, Mapping) and str(part.get("type", "")).casefold() in (
         _REASONING_PART_TYPES
     )
