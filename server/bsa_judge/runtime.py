@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
+
 from bsa_judge.settings import Settings
+
+_log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -21,6 +25,10 @@ class Runtime:
     async def build(cls, settings: Settings) -> Runtime:
         """Create every component the settings ask for."""
         return cls(settings=settings)
+
+    async def reload(self) -> None:
+        """Re-read the files the settings point to (SIGHUP); components opt in here."""
+        _log.info("runtime_reloaded")
 
     async def aclose(self) -> None:
         """Release upstream connections and other resources."""

@@ -1,17 +1,26 @@
 """Settings, the single owner of configuration.
 
 Precedence, highest first: command-line flags, environment variables (`BSA_JUDGE_*`, nested
-fields with `__`), the optional config file (TOML or YAML, `--config` or `BSA_JUDGE_CONFIG`),
-then the defaults below.
+fields with `__`, lists such as `judges` as JSON), the optional config file (TOML or YAML,
+`--config` or `BSA_JUDGE_CONFIG`), then the defaults below.
+
+`bsa-judge serve` gets one `--kebab-case` flag per simple field of `Settings` (see
+`add_flags`), so a field added here is a flag, an environment variable and a config-file key
+at once.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import types
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,11 +29,14 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+ENV_PREFIX = "BSA_JUDGE_"
 CONFIG_ENV = "BSA_JUDGE_CONFIG"
 
 
 class JudgeBackendSettings(BaseModel):
     """One OpenAI-compatible judge endpoint."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str
     base_url: str
@@ -46,48 +58,72 @@ class Settings(BaseSettings):
     """Everything the server can be told."""
 
     model_config = SettingsConfigDict(
-        env_prefix="BSA_JUDGE_", env_nested_delimiter="__", extra="forbid"
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
     )
 
     # Transport
-    host: str = "127.0.0.1"
-    port: int = Field(default=50051, ge=0, le=65535)
-    max_message_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
-    keepalive_time_s: float = Field(default=30.0, gt=0)
-    keepalive_timeout_s: float = Field(default=10.0, gt=0)
-    grace_period_s: float = Field(default=30.0, ge=0)
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=50051, ge=0, le=65535, description="gRPC port; 0 picks a free one.")
+    max_message_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="Largest message sent or received."
+    )
+    keepalive_time_s: float = Field(
+        default=30.0, gt=0, description="Seconds between keepalive pings on idle connections."
+    )
+    keepalive_timeout_s: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for a ping ack before closing."
+    )
+    grace_period_s: float = Field(
+        default=30.0, ge=0, description="Seconds in-flight RPCs get to finish on shutdown."
+    )
 
     # Logging
-    log_format: Literal["auto", "json", "console"] = "auto"
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto: console on a terminal, JSON otherwise."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Lowest level logged."
+    )
 
     # Prometheus /metrics endpoint; 0 picks a free port, None disables it.
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int | None = Field(default=9464, ge=0, le=65535)
+    metrics_host: str = Field(default="127.0.0.1", description="Address of /metrics.")
+    metrics_port: int | None = Field(
+        default=9464, ge=0, le=65535, description="Port of /metrics; 0 picks one, none disables."
+    )
 
     # Security
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
+    tls_cert: Path | None = Field(default=None, description="Server certificate (PEM).")
+    tls_key: Path | None = Field(default=None, description="Server private key (PEM).")
     tls_client_ca: Path | None = Field(default=None, description="Require client certs (mTLS).")
-    auth_tokens_file: Path | None = None
+    auth_tokens_file: Path | None = Field(
+        default=None, description="File of accepted bearer tokens, one per line."
+    )
     auth_tokens_env: str | None = Field(
         default=None, description="Name of an environment variable holding comma-separated tokens."
     )
 
     # Judging
-    judges: list[JudgeBackendSettings] = Field(default_factory=list)
-    default_judge: str | None = None
+    judges: list[JudgeBackendSettings] = Field(
+        default_factory=list, description="Judge endpoints (config file, or env JSON)."
+    )
+    default_judge: str | None = Field(
+        default=None, description="Judge used when a request names none."
+    )
     judge_prompts: Path | None = Field(
         default=None, description="Folder of official-format judge prompt files."
     )
     judge_reasks: int = Field(default=2, ge=0, description="Re-asks after unparseable output.")
-    max_field_bytes: int = Field(default=256 * 1024, ge=1)
-    stream_max_in_flight: int = Field(default=256, ge=1)
-    verdict_cache_size: int = Field(default=100_000, ge=0)
+    max_field_bytes: int = Field(
+        default=256 * 1024, ge=1, description="Largest text field of a trace."
+    )
+    stream_max_in_flight: int = Field(
+        default=256, ge=1, description="Traces judged at once per JudgeTraces stream."
+    )
+    verdict_cache_size: int = Field(default=100_000, ge=0, description="Verdicts kept in memory.")
 
     # Generation
     backends: Path | None = Field(default=None, description="Models file (TOML or YAML).")
-    max_k: int = Field(default=64, ge=1)
+    max_k: int = Field(default=64, ge=1, description="Most samples one Generate call may ask.")
 
     @classmethod
     def settings_customise_sources(
@@ -98,23 +134,138 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init_settings are the flags (load_settings passes them as keyword arguments).
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get(CONFIG_ENV)
-        if config_file:
-            sources.append(_file_source(settings_cls, Path(config_file)))
+        config_file = config_file_in_use()
+        if config_file is not None:
+            sources.append(_file_source(settings_cls, config_file))
         return tuple(sources)
+
+
+class SettingsError(ValueError):
+    """The settings are invalid; the message names every bad setting and where it came from."""
+
+
+# pydantic-settings builds its sources in a classmethod, so the config file chosen for one
+# load travels in a context variable rather than through the process environment.
+_config_file: ContextVar[Path | None] = ContextVar("bsa_judge_config_file", default=None)
+
+
+def config_file_in_use() -> Path | None:
+    """The config file of the settings being loaded: `--config`, else BSA_JUDGE_CONFIG."""
+    chosen = _config_file.get()
+    if chosen is not None:
+        return chosen
+    from_env = os.environ.get(CONFIG_ENV)
+    return Path(from_env) if from_env else None
+
+
+@contextmanager
+def _reading_config_file(path: Path | None) -> Iterator[None]:
+    token = _config_file.set(path)
+    try:
+        yield
+    finally:
+        _config_file.reset(token)
 
 
 def _file_source(settings_cls: type[BaseSettings], path: Path) -> PydanticBaseSettingsSource:
     if not path.is_file():
-        raise FileNotFoundError(f"config file not found: {path}")
+        raise SettingsError(f"config file not found: {path}")
     if path.suffix in (".yaml", ".yml"):
         return YamlConfigSettingsSource(settings_cls, yaml_file=path)
-    return TomlConfigSettingsSource(settings_cls, toml_file=path)
+    if path.suffix == ".toml":
+        return TomlConfigSettingsSource(settings_cls, toml_file=path)
+    raise SettingsError(f"config file {path}: use .toml, .yaml or .yml")
 
 
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Settings from flags (`overrides`, None values ignored), environment and config file."""
-    if config_file is not None:
-        os.environ[CONFIG_ENV] = str(config_file)
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
+    """Settings from flags (keyword arguments), environment, config file and defaults.
+
+    Raises SettingsError naming each bad setting; unknown keys in the config file are
+    rejected.
+    """
+    with _reading_config_file(config_file):
+        try:
+            return Settings(**flags)
+        except ValidationError as error:
+            raise SettingsError(_describe(error, config_file_in_use())) from None
+
+
+def _describe(error: ValidationError, config_file: Path | None) -> str:
+    problems = []
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"])
+        if problem["type"] == "extra_forbidden" and len(problem["loc"]) == 1:
+            # Flags are generated from the model and stray env variables are ignored, so an
+            # unknown top-level key can only come from the config file.
+            problems.append(f"{name}: unknown setting in config file {config_file}")
+        elif problem["type"] == "extra_forbidden":
+            problems.append(f"{name}: unknown key")
+        else:
+            problems.append(f"{name}: {problem['msg']} (got {problem.get('input')!r})")
+    return "invalid settings: " + "; ".join(problems)
+
+
+# --- Command-line flags, generated from the model ---------------------------------------
+
+_NONE = "none"
+
+
+def add_flags(parser: argparse.ArgumentParser) -> None:
+    """Add one `--kebab-case` flag per simple setting (str, int, float, bool, Path, Literal,
+    optional thereof). Absent flags leave the setting to the environment, file or default."""
+    group = parser.add_argument_group(
+        "settings", f"each also read from {ENV_PREFIX}<NAME> and from the config file"
+    )
+    for name, field in Settings.model_fields.items():
+        flag = _flag_for(field.annotation)
+        if flag is None:
+            continue  # lists and models come from the config file or env JSON
+        default = field.get_default(call_default_factory=True)
+        env = f"{ENV_PREFIX}{name.upper()}"
+        help_text = f"{field.description or name} [{env}; default {default}]"
+        group.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            default=argparse.SUPPRESS,
+            help=help_text.replace("%", "%%"),
+            **flag,
+        )
+
+
+def flag_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given as flags on this command line, for `load_settings(**values)`."""
+    return {name: getattr(args, name) for name in Settings.model_fields if hasattr(args, name)}
+
+
+def _flag_for(annotation: Any) -> dict[str, Any] | None:
+    """argparse keyword arguments for a simple annotation, or None for a complex one."""
+    optional = False
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [arg for arg in get_args(annotation) if arg is not type(None)]
+        if len(members) != 1:
+            return None
+        annotation, optional = members[0], True
+    if annotation is bool:
+        return {"action": argparse.BooleanOptionalAction}
+    if get_origin(annotation) is Literal:
+        return {"choices": list(get_args(annotation)), "metavar": "|".join(get_args(annotation))}
+    if annotation in (str, int, float, Path):
+        convert: Callable[[str], Any] = annotation
+        return {
+            "type": _or_none(convert) if optional else convert,
+            "metavar": _METAVARS[annotation] + (f"|{_NONE}" if optional else ""),
+        }
+    return None
+
+
+_METAVARS: Mapping[Any, str] = {str: "TEXT", int: "INT", float: "NUMBER", Path: "PATH"}
+
+
+def _or_none(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        return None if text.lower() == _NONE else convert(text)
+
+    parse.__name__ = getattr(convert, "__name__", "value")  # argparse names it in errors
+    return parse

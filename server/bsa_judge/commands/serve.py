@@ -1,17 +1,119 @@
-"""`bsa-judge serve`: run the gRPC server."""
+"""`bsa-judge serve`: run the gRPC server until SIGTERM or SIGINT.
+
+Startup writes a `server_started` event with the bound `port` (parse it when `--port 0`).
+SIGTERM or SIGINT: health turns NOT_SERVING for every service, new RPCs are refused, RPCs in
+flight get `grace_period_s` to finish, and the process exits 0. SIGHUP reloads the files the
+settings point to (`Runtime.reload`) without a restart.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
 from typing import Any
+
+import structlog
+
+from bsa_judge.logs import configure_logging
+from bsa_judge.runtime import Runtime
+from bsa_judge.service.server import start_server
+from bsa_judge.settings import (
+    CONFIG_ENV,
+    Settings,
+    SettingsError,
+    add_flags,
+    flag_values,
+    load_settings,
+)
+
+log = structlog.get_logger(__name__)
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def register(subcommands: Any) -> None:
-    """Add the `serve` subcommand."""
-    parser: argparse.ArgumentParser = subcommands.add_parser("serve", help="run the gRPC server")
+    """Add the `serve` subcommand, with one flag per simple setting."""
+    parser: argparse.ArgumentParser = subcommands.add_parser(
+        "serve",
+        help="run the gRPC server",
+        description="Run the bsa.judge.v1.JudgeService gRPC server. Settings come from flags, "
+        "then BSA_JUDGE_* environment variables, then the config file, then defaults.",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help=f"settings file, TOML or YAML [{CONFIG_ENV}]",
+    )
+    add_flags(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until SIGTERM or SIGINT."""
-    raise NotImplementedError("serve lands with the foundation issue")
+    """Serve until SIGTERM or SIGINT; returns the exit code (2 for bad settings)."""
+    try:
+        settings = load_settings(args.config, **flag_values(args))
+    except SettingsError as error:
+        sys.stderr.write(f"bsa-judge serve: {error}\n")
+        return 2
+    configure_logging(settings.log_format, settings.log_level)
+    return asyncio.run(serve(settings))
+
+
+async def serve(settings: Settings) -> int:
+    """Start the server, wait for a stop signal, shut down gracefully; returns the exit code."""
+    try:
+        runtime = await Runtime.build(settings)
+        running = await start_server(settings, runtime)
+    except Exception:
+        log.exception("server_start_failed", host=settings.host, port=settings.port)
+        return 1
+    log.info(
+        "server_started",
+        host=settings.host,
+        port=running.port,
+        metrics_port=running.metrics.port if running.metrics is not None else None,
+    )
+    stop = await _stop_signal(runtime)
+    log.info("server_stopping", signal=stop.name, grace_period_s=settings.grace_period_s)
+    await running.stop(settings.grace_period_s)
+    log.info("server_stopped")
+    return 0
+
+
+async def _stop_signal(runtime: Runtime) -> signal.Signals:
+    """Wait for SIGTERM or SIGINT, reloading the runtime on every SIGHUP meanwhile."""
+    loop = asyncio.get_running_loop()
+    received: asyncio.Future[signal.Signals] = loop.create_future()
+    reloads: set[asyncio.Task[None]] = set()
+
+    def on_stop(signum: signal.Signals) -> None:
+        if not received.done():
+            received.set_result(signum)
+
+    def on_reload() -> None:
+        task = loop.create_task(_reload(runtime))
+        reloads.add(task)  # keep a reference until it is done
+        task.add_done_callback(reloads.discard)
+
+    for signum in _STOP_SIGNALS:
+        loop.add_signal_handler(signum, on_stop, signum)
+    loop.add_signal_handler(signal.SIGHUP, on_reload)
+    try:
+        return await received
+    finally:
+        # During the grace period a second stop signal changes nothing and a reload is
+        # pointless; neither may fall back to the default action of killing the process.
+        for signum in (*_STOP_SIGNALS, signal.SIGHUP):
+            loop.add_signal_handler(signum, lambda: None)
+
+
+async def _reload(runtime: Runtime) -> None:
+    log.info("reload_requested", signal="SIGHUP")
+    try:
+        await runtime.reload()
+    except Exception:
+        log.exception("reload_failed")

@@ -11,6 +11,8 @@ from grpc_reflection.v1alpha import reflection
 
 from bsa_judge.runtime import Runtime
 from bsa_judge.service.interceptors.auth import BearerTokenAuth, load_tokens
+from bsa_judge.service.interceptors.errors import DomainErrorInterceptor
+from bsa_judge.service.interceptors.logging import RequestLogInterceptor
 from bsa_judge.service.interceptors.metrics import PrometheusInterceptor
 from bsa_judge.service.metrics_endpoint import MetricsEndpoint
 from bsa_judge.service.servicer import JudgeServicer
@@ -49,10 +51,14 @@ async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
     ]
     credentials = server_credentials(settings)  # bad TLS settings fail before binding
     tokens = load_tokens(settings)
-    # Auth first so refused calls run nothing, then metrics, logging, error mapping.
+    # Outermost first. The request log wraps everything, so refused calls are logged with
+    # their request id too; auth refuses before anything else runs; the error mapping sits
+    # next to the servicer, so everything outside it sees the final status code.
     interceptors: list[grpc.aio.ServerInterceptor] = [
+        RequestLogInterceptor(),
         *([BearerTokenAuth(tokens)] if tokens else []),
         PrometheusInterceptor(),
+        DomainErrorInterceptor(),
     ]
     server = grpc.aio.server(interceptors=interceptors, options=options)
     judge_pb2_grpc.add_JudgeServiceServicer_to_server(JudgeServicer(runtime), server)

@@ -1,0 +1,146 @@
+"""One log line per RPC: method, status code, duration and request id.
+
+The request id is the caller's `x-request-id` metadata when it is a sane token, otherwise a
+fresh one; it is echoed in the trailing metadata and bound to every log line written while
+the RPC runs. Health probes log at debug level so that Kubernetes does not fill the logs.
+Metadata is never logged, so bearer tokens cannot leak from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+import structlog
+
+from bsa_judge.service.interceptors.method_handler import behaviour_of, with_behaviour
+
+REQUEST_ID_KEY = "x-request-id"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/=+-]{1,128}")
+_QUIET_METHODS = frozenset({"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"})
+_ERROR_CODES = frozenset(
+    {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.DATA_LOSS}
+)
+
+log = structlog.get_logger(__name__)
+
+
+def request_id_from(metadata: Any) -> str:
+    """The caller's x-request-id if it is a sane token, else a new random id."""
+    for key, value in metadata or ():
+        if key == REQUEST_ID_KEY and isinstance(value, str) and _SANE_REQUEST_ID.fullmatch(value):
+            return value
+    return uuid.uuid4().hex
+
+
+def _final_code(
+    context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None
+) -> grpc.StatusCode:
+    code: grpc.StatusCode | None = context.code()  # set by abort() or set_code()
+    if code is not None:
+        return code
+    if error is None:
+        return grpc.StatusCode.OK
+    if isinstance(error, asyncio.CancelledError | GeneratorExit):
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            return grpc.StatusCode.DEADLINE_EXCEEDED
+        return grpc.StatusCode.CANCELLED
+    return grpc.StatusCode.UNKNOWN
+
+
+class _Logged:
+    """The log line of one RPC, written when it ends."""
+
+    def __init__(self, method: str, request_id: str) -> None:
+        self.method = method
+        self.request_id = request_id
+        self._started = time.perf_counter()
+
+    def begin(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+        context.set_trailing_metadata(((REQUEST_ID_KEY, self.request_id),))
+        structlog.contextvars.bind_contextvars(request_id=self.request_id)
+
+    def end(self, context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None) -> None:
+        code = _final_code(context, error)
+        level = logging.ERROR if code in _ERROR_CODES else logging.INFO
+        if self.method in _QUIET_METHODS and code is grpc.StatusCode.OK:
+            level = logging.DEBUG
+        log.log(
+            level,
+            "rpc",
+            method=self.method,
+            code=code.name,
+            duration_ms=round((time.perf_counter() - self._started) * 1000, 3),
+            peer=context.peer(),
+        )
+        structlog.contextvars.unbind_contextvars("request_id")
+
+
+def _logging(method: str, metadata: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
+    """A behaviour of the same shape as `inner` that logs the RPC when it ends."""
+    if inspect.isasyncgenfunction(inner):
+
+        async def stream_behaviour(
+            request: Any, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Any]:
+            call = _Logged(method, request_id_from(metadata))
+            call.begin(context)
+            error: BaseException | None = None
+            try:
+                async for response in inner(request, context):
+                    yield response
+            except BaseException as raised:
+                error = raised
+                raise
+            finally:
+                call.end(context, error)
+
+        return stream_behaviour
+
+    async def behaviour(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        call = _Logged(method, request_id_from(metadata))
+        call.begin(context)
+        error: BaseException | None = None
+        try:
+            response = inner(request, context)
+            if inspect.isawaitable(response):
+                response = await response
+        except BaseException as raised:
+            error = raised
+            raise
+        finally:
+            call.end(context, error)
+        return response
+
+    return behaviour
+
+
+class RequestLogInterceptor(grpc.aio.ServerInterceptor):
+    """Writes the `rpc` log line of every RPC and echoes its request id."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        return with_behaviour(
+            handler,
+            _logging(
+                handler_call_details.method,
+                handler_call_details.invocation_metadata,
+                behaviour_of(handler),
+            ),
+        )
