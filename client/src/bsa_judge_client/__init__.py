@@ -1,0 +1,15 @@
+"""Client SDK of bsa-judge, the Beyond Safe Answers judging service (bsa.judge.v1).
+
+`JudgeClient` (blocking) and `AsyncJudgeClient` (asyncio) offer one method per RPC:
+`generate`, `judge_trace`, `judge_traces` and `compute_metrics`. Requests are the generated
+messages of `bsa.judge.v1.judge_pb2` or plain dicts with the same field names; responses
+are the generated messages. Depends on grpcio and protobuf only.
+"""
+
+from bsa.judge.v1 import judge_pb2
+
+from bsa_judge_client.aio import AsyncJudgeClient
+from bsa_judge_client.client import JudgeClient
+from bsa_judge_client.connection import RetryPolicy, Tls
+
+__all__ = ["AsyncJudgeClient", "JudgeClient", "RetryPolicy", "Tls", "judge_pb2"]

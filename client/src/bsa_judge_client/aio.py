@@ -1,0 +1,187 @@
+"""AsyncJudgeClient: the asyncio client of bsa.judge.v1.JudgeService."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from types import TracebackType
+from typing import Any
+
+import grpc
+from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
+
+from bsa_judge_client.client import (
+    DEFAULT_MAX_MESSAGE_BYTES,
+    ComputeMetricsInput,
+    GenerateInput,
+    JudgeTraceInput,
+    JudgeTracesInput,
+)
+from bsa_judge_client.connection import (
+    LoadBalancing,
+    RetryPolicy,
+    Tls,
+    call_metadata,
+    channel_options,
+)
+from bsa_judge_client.messages import as_message
+
+
+class AsyncJudgeClient:
+    """asyncio client of the judge service. Use it with `async with`, or `await close()`.
+
+    >>> async with AsyncJudgeClient("localhost:50051") as judge:
+    ...     async for response in judge.judge_traces(traces, max_in_flight=32):
+    ...         print(response.key, response.verdict.safety_label)
+
+    Create it inside the event loop that will use it. Arguments are those of `JudgeClient`:
+
+    Args:
+        target: gRPC target: `host:port`, or `dns:///service.namespace.svc:50051` for a
+            headless Kubernetes Service (with `load_balancing="round_robin"`).
+        tls: TLS settings; None connects without TLS.
+        token: Bearer token sent as `authorization: Bearer <token>` on every call.
+        timeout_s: Default deadline of unary calls, in seconds (None: no deadline).
+        stream_timeout_s: Default deadline of streaming calls (None: no deadline).
+        retry: Retry policy for UNAVAILABLE; None turns retries off.
+        load_balancing: `pick_first`, or `round_robin` over every resolved address.
+        max_message_bytes: Largest message sent or received.
+        options: Extra gRPC channel arguments; they win over the ones set here.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        tls: Tls | None = None,
+        token: str | None = None,
+        timeout_s: float | None = 60.0,
+        stream_timeout_s: float | None = None,
+        retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - frozen, shared safely
+        load_balancing: LoadBalancing = "pick_first",
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        options: tuple[tuple[str, Any], ...] = (),
+    ) -> None:
+        arguments = channel_options(retry, load_balancing, tls, max_message_bytes, options)
+        self._channel = (
+            grpc.aio.secure_channel(target, tls.credentials(), options=arguments)
+            if tls is not None
+            else grpc.aio.insecure_channel(target, options=arguments)
+        )
+        self._stub = judge_pb2_grpc.JudgeServiceStub(self._channel)
+        self._metadata = call_metadata(token)
+        self._timeout_s = timeout_s
+        self._stream_timeout_s = stream_timeout_s
+
+    async def __aenter__(self) -> AsyncJudgeClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the channel; calls in progress are cancelled."""
+        await self._channel.close()
+
+    async def generate(
+        self, request: GenerateInput, *, timeout_s: float | None = None
+    ) -> AsyncIterator[judge_pb2.GenerateResponse]:
+        """Run the model under test k times on one item; yields each sample as it completes."""
+        call = self._stub.Generate(
+            as_message(request, judge_pb2.GenerateRequest),
+            timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
+            metadata=self._metadata,
+        )
+        try:
+            async for response in call:
+                yield response
+        finally:
+            call.cancel()  # no-op once finished; stops the call if the caller broke off
+
+    async def judge_trace(
+        self, request: JudgeTraceInput, *, timeout_s: float | None = None
+    ) -> judge_pb2.JudgeTraceResponse:
+        """Judge one trace; the response carries its verdict."""
+        return await self._stub.JudgeTrace(
+            as_message(request, judge_pb2.JudgeTraceRequest),
+            timeout=timeout_s if timeout_s is not None else self._timeout_s,
+            metadata=self._metadata,
+        )
+
+    async def judge_traces(
+        self,
+        requests: Iterable[JudgeTracesInput] | AsyncIterable[JudgeTracesInput],
+        *,
+        max_in_flight: int = 64,
+        timeout_s: float | None = None,
+    ) -> AsyncIterator[judge_pb2.JudgeTracesResponse]:
+        """Stream any number of traces; yields verdicts as they arrive (not in order).
+
+        At most `max_in_flight` traces are sent and not yet answered at any time; `requests`
+        (a plain or an async iterable) is read lazily. Each response carries the `key` of
+        its request. A bad request ends the sending: the verdicts already due arrive, then
+        its error is raised.
+        """
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        call = self._stub.JudgeTraces(
+            timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
+            metadata=self._metadata,
+        )
+        window = asyncio.Semaphore(max_in_flight)
+        failure: list[Exception] = []
+
+        async def send() -> None:
+            try:
+                async for request in _each(requests):
+                    message = as_message(request, judge_pb2.JudgeTracesRequest)
+                    await window.acquire()
+                    await call.write(message)
+            except grpc.RpcError:
+                return  # the call has ended; reading reports its status
+            except Exception as error:  # a bad request, or the iterable itself failed
+                failure.append(error)
+            await call.done_writing()
+
+        sender = asyncio.create_task(send())
+        try:
+            # read() returns grpc.aio.EOF once the server has sent everything.
+            while isinstance(response := await call.read(), judge_pb2.JudgeTracesResponse):
+                window.release()
+                yield response
+        except grpc.RpcError:
+            if failure:
+                raise failure[0] from None
+            raise
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
+                await sender
+            call.cancel()  # no-op once finished; stops the call if the caller broke off
+        if failure:
+            raise failure[0]
+
+    async def compute_metrics(
+        self, request: ComputeMetricsInput, *, timeout_s: float | None = None
+    ) -> judge_pb2.ComputeMetricsResponse:
+        """The benchmark figures for verdicts sent inline or for a stored run."""
+        return await self._stub.ComputeMetrics(
+            as_message(request, judge_pb2.ComputeMetricsRequest),
+            timeout=timeout_s if timeout_s is not None else self._timeout_s,
+            metadata=self._metadata,
+        )
+
+
+async def _each(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item

@@ -1,0 +1,203 @@
+"""JudgeClient: the blocking client of bsa.judge.v1.JudgeService."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from types import TracebackType
+from typing import Any
+
+import grpc
+from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
+
+from bsa_judge_client.connection import (
+    LoadBalancing,
+    RetryPolicy,
+    Tls,
+    call_metadata,
+    channel_options,
+)
+from bsa_judge_client.messages import as_message
+
+GenerateInput = judge_pb2.GenerateRequest | Mapping[str, Any]
+JudgeTraceInput = judge_pb2.JudgeTraceRequest | Mapping[str, Any]
+JudgeTracesInput = judge_pb2.JudgeTracesRequest | Mapping[str, Any]
+ComputeMetricsInput = judge_pb2.ComputeMetricsRequest | Mapping[str, Any]
+
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+class JudgeClient:
+    """Blocking client of the judge service. Use it as a context manager, or call `close()`.
+
+    >>> with JudgeClient("localhost:50051", token="...") as judge:
+    ...     verdict = judge.judge_trace({"trace": {...}}).verdict
+
+    Args:
+        target: gRPC target: `host:port`, or `dns:///service.namespace.svc:50051` for a
+            headless Kubernetes Service (with `load_balancing="round_robin"`).
+        tls: TLS settings; None connects without TLS (loopback, in-cluster meshes).
+        token: Bearer token sent as `authorization: Bearer <token>` on every call.
+        timeout_s: Default deadline of unary calls, in seconds (None: no deadline).
+        stream_timeout_s: Default deadline of streaming calls (None: no deadline).
+        retry: Retry policy for UNAVAILABLE; None turns retries off.
+        load_balancing: `pick_first`, or `round_robin` over every resolved address.
+        max_message_bytes: Largest message sent or received.
+        options: Extra gRPC channel arguments; they win over the ones set here.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        tls: Tls | None = None,
+        token: str | None = None,
+        timeout_s: float | None = 60.0,
+        stream_timeout_s: float | None = None,
+        retry: RetryPolicy | None = RetryPolicy(),  # noqa: B008 - frozen, shared safely
+        load_balancing: LoadBalancing = "pick_first",
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        options: tuple[tuple[str, Any], ...] = (),
+    ) -> None:
+        arguments = channel_options(retry, load_balancing, tls, max_message_bytes, options)
+        self._channel = (
+            grpc.secure_channel(target, tls.credentials(), options=arguments)
+            if tls is not None
+            else grpc.insecure_channel(target, options=arguments)
+        )
+        self._stub = judge_pb2_grpc.JudgeServiceStub(self._channel)
+        self._metadata = call_metadata(token)
+        self._timeout_s = timeout_s
+        self._stream_timeout_s = stream_timeout_s
+
+    def __enter__(self) -> JudgeClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the channel; calls in progress are cancelled."""
+        self._channel.close()
+
+    def generate(
+        self, request: GenerateInput, *, timeout_s: float | None = None
+    ) -> Iterator[judge_pb2.GenerateResponse]:
+        """Run the model under test k times on one item; yields each sample as it completes.
+
+        Each GenerateResponse carries one `sample` (its `status` says whether it succeeded).
+        """
+        call = self._stub.Generate(
+            as_message(request, judge_pb2.GenerateRequest),
+            timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
+            metadata=self._metadata,
+        )
+        try:
+            yield from call
+        finally:
+            call.cancel()  # no-op once finished; stops the call if the caller broke off
+
+    def judge_trace(
+        self, request: JudgeTraceInput, *, timeout_s: float | None = None
+    ) -> judge_pb2.JudgeTraceResponse:
+        """Judge one trace; the response carries its verdict."""
+        response: judge_pb2.JudgeTraceResponse = self._stub.JudgeTrace(
+            as_message(request, judge_pb2.JudgeTraceRequest),
+            timeout=timeout_s if timeout_s is not None else self._timeout_s,
+            metadata=self._metadata,
+        )
+        return response
+
+    def judge_traces(
+        self,
+        requests: Iterable[JudgeTracesInput],
+        *,
+        max_in_flight: int = 64,
+        timeout_s: float | None = None,
+    ) -> Iterator[judge_pb2.JudgeTracesResponse]:
+        """Stream any number of traces; yields verdicts as they arrive (not in order).
+
+        At most `max_in_flight` traces are sent and not yet answered at any time, so a
+        huge or endless `requests` iterable is read lazily. Each response carries the `key`
+        of its request.
+        """
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        window = _Window(max_in_flight)
+        failure: list[BaseException] = []
+
+        def outgoing() -> Iterator[judge_pb2.JudgeTracesRequest]:
+            # gRPC reads this from its own thread. On a bad request (or a failing iterable)
+            # the stream half-closes: the verdicts already due arrive, then the caller gets
+            # the error.
+            try:
+                for request in requests:
+                    message = as_message(request, judge_pb2.JudgeTracesRequest)
+                    if not window.take():
+                        return
+                    yield message
+            except Exception as error:
+                failure.append(error)
+
+        call = self._stub.JudgeTraces(
+            outgoing(),
+            timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
+            metadata=self._metadata,
+        )
+        try:
+            for response in call:
+                window.give_back()
+                yield response
+        except grpc.RpcError:
+            if failure:
+                raise failure[0] from None
+            raise
+        finally:
+            window.close()
+            call.cancel()  # no-op once finished; stops the call if the caller broke off
+        if failure:
+            raise failure[0]
+
+    def compute_metrics(
+        self, request: ComputeMetricsInput, *, timeout_s: float | None = None
+    ) -> judge_pb2.ComputeMetricsResponse:
+        """The benchmark figures for verdicts sent inline or for a stored run."""
+        response: judge_pb2.ComputeMetricsResponse = self._stub.ComputeMetrics(
+            as_message(request, judge_pb2.ComputeMetricsRequest),
+            timeout=timeout_s if timeout_s is not None else self._timeout_s,
+            metadata=self._metadata,
+        )
+        return response
+
+
+class _Window:
+    """A count of traces in flight, bounded; closing it releases a waiting sender."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._closed = False
+        self._changed = threading.Condition()
+
+    def take(self) -> bool:
+        """Wait for a free slot and take it; False once the window is closed."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._free > 0 or self._closed)
+            if self._closed:
+                return False
+            self._free -= 1
+            return True
+
+    def give_back(self) -> None:
+        with self._changed:
+            self._free += 1
+            self._changed.notify()
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
