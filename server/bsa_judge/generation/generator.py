@@ -10,14 +10,25 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import structlog
 
 from bsa_judge import telemetry
 from bsa_judge.errors import FieldViolation, InvalidInput
+from bsa_judge.generation.backends import BackendsFileError, load_backends
 from bsa_judge.generation.decoding import Decoding
 from bsa_judge.generation.registry import ModelRegistry
-from bsa_judge.generation.safety_rules import SafetyRule, system_prompt
+from bsa_judge.generation.safety_rules import (
+    SafetyRule,
+    SafetyRulesError,
+    load_safety_rules,
+    system_prompt,
+)
 from bsa_judge.generation.sampler import Sample, draw_samples
+
+_log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +48,57 @@ class Generator:
     """Runs generation requests against the configured models under test."""
 
     def __init__(
-        self, models: ModelRegistry, safety_rules: tuple[SafetyRule, ...], *, max_k: int
+        self,
+        models: ModelRegistry,
+        safety_rules: tuple[SafetyRule, ...],
+        *,
+        max_k: int,
+        backends_file: Path | None = None,
+        safety_rules_file: Path | None = None,
     ) -> None:
         self.models = models
         self.safety_rules = safety_rules  # replaced on reload
         self.max_k = max_k
+        self.backends_file = backends_file
+        self.safety_rules_file = safety_rules_file
+
+    @classmethod
+    def from_files(
+        cls, backends_file: Path | None, safety_rules_file: Path | None, *, max_k: int
+    ) -> Generator:
+        """A generator for the models of a backends file (none without one) and the safety
+        rules of a rules file (the built-in rules without one). Raises BackendsFileError or
+        SafetyRulesError naming what is wrong."""
+        backends = load_backends(backends_file) if backends_file is not None else {}
+        return cls(
+            ModelRegistry.from_backends(backends),
+            load_safety_rules(safety_rules_file),
+            max_k=max_k,
+            backends_file=backends_file,
+            safety_rules_file=safety_rules_file,
+        )
+
+    async def reload(self) -> bool:
+        """Re-read the backends and safety-rules files (SIGHUP).
+
+        New requests use the new settings; requests in flight finish on the endpoints they
+        started with. An unreadable or invalid file changes nothing: the error is logged and
+        False returned, so a typo never takes the running models away.
+        """
+        try:
+            backends = load_backends(self.backends_file) if self.backends_file else {}
+            rules = load_safety_rules(self.safety_rules_file)
+        except (BackendsFileError, SafetyRulesError) as error:
+            _log.error("generation_reload_failed", error=str(error))
+            return False
+        await self.models.replace(backends)
+        self.safety_rules = rules
+        _log.info("generation_reloaded", models=list(self.models.names))
+        return True
+
+    async def aclose(self) -> None:
+        """Close every model endpoint."""
+        await self.models.aclose()
 
     def check(self, request: GenerationRequest) -> None:
         """Raise InvalidInput naming every bad field, or NotFound for an unknown model."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -129,6 +130,7 @@ def system_prompt(rules: tuple[SafetyRule, ...], label: str = "") -> str:
     return "\n\n".join([_PREAMBLE, *sections])
 
 
+@lru_cache(maxsize=4096)  # a handful of categories and labels, asked about on every request
 def _same(first: str, second: str) -> bool:
     a, b = (" ".join(name.split()).casefold() for name in (first, second))
     return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= _SAME_NAME_RATIO
