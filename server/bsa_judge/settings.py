@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     # Generation
     backends: Path | None = Field(default=None, description="Models file (TOML or YAML).")
     max_k: int = Field(default=64, ge=1, description="Most samples one Generate call may ask.")
+    safety_rules_file: Path | None = Field(
+        default=None,
+        description="Safety rules for Generate's safety-rules mode, in the official Markdown "
+        "format (default: the built-in rules).",
+    )
 
     @classmethod
     def settings_customise_sources(
