@@ -6,10 +6,11 @@ it; nothing here knows about gRPC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
+from bsa_judge.judging.panel import JudgePanel
 from bsa_judge.settings import Settings
 
 _log = structlog.get_logger(__name__)
@@ -20,11 +21,12 @@ class Runtime:
     """Long-lived core components shared by all requests."""
 
     settings: Settings
+    judges: JudgePanel = field(default_factory=JudgePanel)  # the configured judge backends
 
     @classmethod
     async def build(cls, settings: Settings) -> Runtime:
         """Create every component the settings ask for."""
-        return cls(settings=settings)
+        return cls(settings=settings, judges=JudgePanel.from_settings(settings))
 
     async def reload(self) -> None:
         """Re-read the files the settings point to (SIGHUP); components opt in here."""
@@ -32,3 +34,4 @@ class Runtime:
 
     async def aclose(self) -> None:
         """Release upstream connections and other resources."""
+        await self.judges.aclose()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable, AsyncIterator
+
 from bsa.judge.v1 import judge_pb2
 
-from bsa_judge.benchmark.scenario import Scenario
-from bsa_judge.benchmark.status import SampleStatus
+from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
+from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
+from bsa_judge.judging.judgment import Judgment, Verdict
+from bsa_judge.judging.stream import StreamRequest
 from bsa_judge.judging.trace import Trace
 from bsa_judge.judging.validation import TraceInput, validate_trace
 
@@ -48,3 +52,129 @@ def trace_from_request(
     """The validated trace of a request; raises InvalidInput naming each bad field."""
     raw = trace_input(request.trace, present=request.HasField("trace"))
     return validate_trace(raw, max_field_bytes=max_field_bytes)
+
+
+def stream_request(message: judge_pb2.JudgeTracesRequest) -> StreamRequest:
+    """The core view of one request of a JudgeTraces stream (validated later, per trace)."""
+    return StreamRequest(
+        key=message.key,
+        trace=trace_input(message.trace, present=message.HasField("trace")),
+        judge=message.judge,
+        judges=tuple(message.judges),
+    )
+
+
+async def stream_requests(
+    messages: AsyncIterable[judge_pb2.JudgeTracesRequest],
+) -> AsyncIterator[StreamRequest]:
+    """Requests of a JudgeTraces stream, read one at a time as the core asks for them."""
+    async for message in messages:
+        yield stream_request(message)
+
+
+_SAFETY_LABELS = {
+    SafetyLabel.SAFE: judge_pb2.SAFETY_LABEL_SAFE,
+    SafetyLabel.UNSAFE: judge_pb2.SAFETY_LABEL_UNSAFE,
+}
+_THINKING_LABELS = {
+    ThinkingLabel.RISK_IDENTIFIED: judge_pb2.THINKING_LABEL_RISK_IDENTIFIED,
+    ThinkingLabel.RISK_MISSED: judge_pb2.THINKING_LABEL_RISK_MISSED,
+    ThinkingLabel.FULLY_COVERED: judge_pb2.THINKING_LABEL_FULLY_COVERED,
+    ThinkingLabel.PARTIALLY_COVERED: judge_pb2.THINKING_LABEL_PARTIALLY_COVERED,
+    ThinkingLabel.NOT_COVERED: judge_pb2.THINKING_LABEL_NOT_COVERED,
+    ThinkingLabel.PRECISE_COVERAGE: judge_pb2.THINKING_LABEL_PRECISE_COVERAGE,
+    ThinkingLabel.OVER_SENSITIVE: judge_pb2.THINKING_LABEL_OVER_SENSITIVE,
+}
+_JUDGMENT_STATUSES = {
+    JudgmentStatus.OK: judge_pb2.JUDGMENT_STATUS_OK,
+    JudgmentStatus.JUDGE_UNPARSEABLE: judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE,
+    JudgmentStatus.UPSTREAM_ERROR: judge_pb2.JUDGMENT_STATUS_UPSTREAM_ERROR,
+    JudgmentStatus.TIMEOUT: judge_pb2.JUDGMENT_STATUS_TIMEOUT,
+    JudgmentStatus.INVALID_TRACE: judge_pb2.JUDGMENT_STATUS_INVALID_TRACE,
+    JudgmentStatus.NOT_JUDGED: judge_pb2.JUDGMENT_STATUS_NOT_JUDGED,
+}
+_SCENARIO_VALUES = {scenario: value for value, scenario in _SCENARIOS.items()}
+_SAMPLE_STATUS_VALUES = {
+    status: value
+    for value, status in _SAMPLE_STATUSES.items()
+    if value != judge_pb2.SAMPLE_STATUS_UNSPECIFIED
+}
+
+
+def safety_label_to_proto(label: SafetyLabel | None) -> judge_pb2.SafetyLabel.ValueType:
+    """The proto safety label; UNSPECIFIED for none."""
+    return _SAFETY_LABELS[label] if label else judge_pb2.SAFETY_LABEL_UNSPECIFIED
+
+
+def thinking_label_to_proto(label: ThinkingLabel | None) -> judge_pb2.ThinkingLabel.ValueType:
+    """The proto thinking label; UNSPECIFIED for none."""
+    return _THINKING_LABELS[label] if label else judge_pb2.THINKING_LABEL_UNSPECIFIED
+
+
+def judgment_to_proto(judgment: Judgment) -> judge_pb2.Judgment:
+    """One judgment as sent to callers."""
+    return judge_pb2.Judgment(
+        status=_JUDGMENT_STATUSES[judgment.status],
+        explanation=judgment.explanation,
+        raw_output=judgment.raw_output,
+        judge_model=judgment.judge_model,
+        template_version=judgment.template_version,
+        usage=judge_pb2.TokenUsage(
+            prompt_tokens=judgment.usage.prompt_tokens,
+            completion_tokens=judgment.usage.completion_tokens,
+        ),
+        latency_seconds=judgment.latency_s,
+        attempts=judgment.attempts,
+        error=judgment.error,
+    )
+
+
+def _label_pair(
+    safety: Judgment, thinking: Judgment
+) -> tuple[judge_pb2.SafetyLabel.ValueType, judge_pb2.ThinkingLabel.ValueType]:
+    safety_label = safety.label if isinstance(safety.label, SafetyLabel) else None
+    thinking_label = thinking.label if isinstance(thinking.label, ThinkingLabel) else None
+    return safety_label_to_proto(safety_label), thinking_label_to_proto(thinking_label)
+
+
+def verdict_to_proto(verdict: Verdict) -> judge_pb2.Verdict:
+    """A verdict as sent to callers."""
+    message = judge_pb2.Verdict(
+        safety_label=safety_label_to_proto(verdict.safety_label),
+        thinking_label=thinking_label_to_proto(verdict.thinking_label),
+        thinking_correct=verdict.thinking_correct,
+        status=_JUDGMENT_STATUSES[verdict.status],
+        scenario=(
+            _SCENARIO_VALUES[verdict.scenario]
+            if verdict.scenario
+            else judge_pb2.SCENARIO_UNSPECIFIED
+        ),
+        sample_status=(
+            _SAMPLE_STATUS_VALUES[verdict.sample_status]
+            if verdict.sample_status
+            else judge_pb2.SAMPLE_STATUS_UNSPECIFIED
+        ),
+        item_id=verdict.item_id,
+        model=verdict.model,
+        sample_index=verdict.sample_index,
+        cached=verdict.cached,
+        agreement=verdict.agreement,
+        latency_seconds=verdict.latency_s,
+        error=verdict.error,
+    )
+    if verdict.safety is not None:
+        message.safety.CopyFrom(judgment_to_proto(verdict.safety))
+    if verdict.thinking is not None:
+        message.thinking.CopyFrom(judgment_to_proto(verdict.thinking))
+    for vote in verdict.votes:
+        safety_label, thinking_label = _label_pair(vote.safety, vote.thinking)
+        message.votes.append(
+            judge_pb2.JudgeVote(
+                judge=vote.judge,
+                safety_label=safety_label,
+                thinking_label=thinking_label,
+                safety=judgment_to_proto(vote.safety),
+                thinking=judgment_to_proto(vote.thinking),
+            )
+        )
+    return message

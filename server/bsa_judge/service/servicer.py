@@ -6,10 +6,12 @@ Domain errors raised here (bsa_judge.errors) become gRPC statuses in the error i
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import grpc
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
+from bsa_judge.judging.stream import judge_stream
 from bsa_judge.runtime import Runtime
 from bsa_judge.service import convert_judging
 
@@ -37,10 +39,12 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.JudgeTraceRequest, judge_pb2.JudgeTraceResponse
         ],
     ) -> judge_pb2.JudgeTraceResponse:
-        convert_judging.trace_from_request(
+        trace = convert_judging.trace_from_request(
             request, max_field_bytes=self._runtime.settings.max_field_bytes
         )
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "JudgeTrace is not implemented yet")
+        judges = self._runtime.judges.choose(request.judge, request.judges)
+        verdict = await self._runtime.judges.verdict(trace, judges)
+        return judge_pb2.JudgeTraceResponse(verdict=convert_judging.verdict_to_proto(verdict))
 
     async def JudgeTraces(  # noqa: N802
         self,
@@ -49,8 +53,20 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.JudgeTracesRequest, judge_pb2.JudgeTracesResponse
         ],
     ) -> AsyncIterator[judge_pb2.JudgeTracesResponse]:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "JudgeTraces is not implemented yet")
-        yield judge_pb2.JudgeTracesResponse()  # type: ignore[unreachable]
+        self._runtime.judges.ensure_configured()
+        settings = self._runtime.settings
+        verdicts = judge_stream(
+            self._runtime.judges,
+            convert_judging.stream_requests(request_iterator),
+            max_in_flight=settings.stream_max_in_flight,
+            max_field_bytes=settings.max_field_bytes,
+        )
+        # Leaving this loop (client cancel, deadline) closes the stream, cancelling its work.
+        async with aclosing(verdicts):
+            async for key, verdict in verdicts:
+                yield judge_pb2.JudgeTracesResponse(
+                    key=key, verdict=convert_judging.verdict_to_proto(verdict)
+                )
 
     # --- ComputeMetrics (issue: metrics) --------------------------------------------------
     async def ComputeMetrics(  # noqa: N802

@@ -1,0 +1,178 @@
+"""One judge model: the two judgments of a trace, asked concurrently, read, cached.
+
+Upstream calls go through `ChatEndpoint`, which alone owns timeouts, retries (the openai SDK's,
+honouring Retry-After) and the concurrency limit. This module owns what is specific to
+judging: rendering the template, reading the verdict, re-asking when the answer cannot be
+read, and the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from openai.types.chat import ChatCompletion
+
+from bsa_judge import telemetry
+from bsa_judge.backends.endpoint import ChatEndpoint, FailureCause, UpstreamFailure
+from bsa_judge.benchmark.status import JudgmentStatus
+from bsa_judge.judging.cache import VerdictCache, judgment_key
+from bsa_judge.judging.judgment import Judgment, JudgmentKind, TokenUsage
+from bsa_judge.judging.parsing import Unreadable, read_judgment
+from bsa_judge.judging.template import JudgeTemplate, TemplateSet
+from bsa_judge.judging.trace import Trace
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeOptions:
+    """How a judge model is asked: decoding settings and the re-ask budget."""
+
+    temperature: float = 0.0
+    max_tokens: int = 2048
+    structured_output: bool = False  # send a JSON-schema response_format
+    reasks: int = 2  # extra calls after an answer that could not be read
+
+
+class Judge:
+    """A named judge backend judging traces with one set of templates."""
+
+    def __init__(
+        self,
+        name: str,
+        endpoint: ChatEndpoint,
+        templates: TemplateSet,
+        cache: VerdictCache,
+        options: JudgeOptions | None = None,
+    ) -> None:
+        self.name = name
+        self.endpoint = endpoint
+        self.templates = templates
+        self.cache = cache
+        self.options = options or JudgeOptions()
+        self.model = endpoint.config.model
+        # Everything about the judge that changes its answers, for the cache key.
+        self.fingerprint = (
+            f"model={self.model};temperature={self.options.temperature};"
+            f"max_tokens={self.options.max_tokens};"
+            f"structured_output={self.options.structured_output}"
+        )
+
+    async def judge(self, trace: Trace) -> tuple[Judgment, Judgment]:
+        """The safety and thinking judgments of `trace`, the two calls made concurrently.
+
+        A trace without reasoning (NO_REASONING) gets a thinking judgment NOT_JUDGED.
+        """
+        thinking_kind = JudgmentKind.thinking(trace.item.scenario)
+        if not trace.has_reasoning:
+            safety = await self.judgment(JudgmentKind.SAFETY, trace)
+            template = self.templates.for_kind(thinking_kind)
+            thinking = Judgment(
+                thinking_kind,
+                JudgmentStatus.NOT_JUDGED,
+                judge_model=self.model,
+                template_version=template.version,
+                error="the sample has no reasoning to judge",
+            )
+            return safety, thinking
+        safety, thinking = await asyncio.gather(
+            self.judgment(JudgmentKind.SAFETY, trace), self.judgment(thinking_kind, trace)
+        )
+        return safety, thinking
+
+    async def judgment(self, kind: JudgmentKind, trace: Trace) -> Judgment:
+        """One judgment, from the cache when this exact question was answered before."""
+        template = self.templates.for_kind(kind)
+        key = judgment_key(template.version, self.fingerprint, trace)
+        known = await self.cache.get(key)
+        if known is not None:
+            telemetry.CACHE_HITS.inc()
+            return replace(known, cached=True, attempts=0, usage=TokenUsage(), latency_s=0.0)
+        telemetry.CACHE_MISSES.inc()
+        judgment = await self._ask(template, trace)
+        if judgment.status is JudgmentStatus.OK:
+            await self.cache.put(key, judgment)
+        return judgment
+
+    async def _ask(self, template: JudgeTemplate, trace: Trace) -> Judgment:
+        kind = template.kind
+        started = time.perf_counter()
+        prompt = {"role": "user", "content": template.render(trace)}
+        messages: list[dict[str, Any]] = [prompt]
+        params: dict[str, Any] = {
+            "temperature": self.options.temperature,
+            "max_tokens": self.options.max_tokens,
+        }
+        if self.options.structured_output:
+            params["response_format"] = template.response_format()
+        usage = TokenUsage()
+        raw = ""
+        problem = ""
+        attempts = 0
+
+        def outcome(status: JudgmentStatus, **fields: Any) -> Judgment:
+            return Judgment(
+                kind,
+                status,
+                judge_model=self.model,
+                template_version=template.version,
+                usage=usage,
+                latency_s=time.perf_counter() - started,
+                attempts=attempts,
+                **fields,
+            )
+
+        for _ in range(1 + self.options.reasks):
+            attempts += 1
+            call_started = time.perf_counter()
+            try:
+                completion = await self.endpoint.complete(messages, **params)
+            except UpstreamFailure as failure:
+                status = (
+                    JudgmentStatus.TIMEOUT
+                    if failure.cause is FailureCause.TIMEOUT
+                    else JudgmentStatus.UPSTREAM_ERROR
+                )
+                return outcome(status, raw_output=raw, error=str(failure))
+            finally:
+                telemetry.JUDGE_CALL_SECONDS.labels(self.model, kind.value).observe(
+                    time.perf_counter() - call_started
+                )
+            usage = usage + _usage(completion)
+            raw = _content(completion)
+            try:
+                reading = read_judgment(raw, kind)
+            except Unreadable as error:
+                problem = str(error)
+                telemetry.JUDGE_UNPARSEABLE.labels(self.model, kind.value).inc()
+                # Show the judge its unreadable answer and ask once more for the bare object.
+                messages = [
+                    prompt,
+                    {"role": "assistant", "content": raw},
+                    {"role": "user", "content": template.reask()},
+                ]
+                continue
+            return outcome(JudgmentStatus.OK, label=reading.label, explanation=reading.explanation)
+        return outcome(
+            JudgmentStatus.JUDGE_UNPARSEABLE,
+            raw_output=raw,
+            error=f"no verdict could be read after {attempts} attempt(s): {problem}",
+        )
+
+    async def aclose(self) -> None:
+        """Close the judge's upstream connections."""
+        await self.endpoint.aclose()
+
+
+def _usage(completion: ChatCompletion) -> TokenUsage:
+    usage = completion.usage
+    if usage is None:
+        return TokenUsage()
+    return TokenUsage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+
+
+def _content(completion: ChatCompletion) -> str:
+    if not completion.choices:
+        return ""
+    return completion.choices[0].message.content or ""

@@ -1,0 +1,113 @@
+"""What judging produces: one judgment per judge call chain, one verdict per trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
+from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
+
+
+class JudgmentKind(StrEnum):
+    """Which of the four judge templates a judgment used; also a metric label."""
+
+    SAFETY = "safety"
+    THINKING_RO = "thinking_ro"
+    THINKING_CS = "thinking_cs"
+    THINKING_OS = "thinking_os"
+
+    @classmethod
+    def thinking(cls, scenario: Scenario) -> JudgmentKind:
+        """The reasoning judge of `scenario`."""
+        return _THINKING_KINDS[scenario]
+
+    @property
+    def scenario(self) -> Scenario | None:
+        """The scenario of a thinking kind; None for safety."""
+        for scenario, kind in _THINKING_KINDS.items():
+            if kind is self:
+                return scenario
+        return None
+
+
+_THINKING_KINDS = {
+    Scenario.RISK_OMISSION: JudgmentKind.THINKING_RO,
+    Scenario.COGNITIVE_SHORTCUT: JudgmentKind.THINKING_CS,
+    Scenario.OVER_SENSITIVITY: JudgmentKind.THINKING_OS,
+}
+
+Label = SafetyLabel | ThinkingLabel
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    """Tokens of one or more judge calls."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Judgment:
+    """The outcome of one judge (safety or thinking) on one trace.
+
+    `label` is set only when `status` is OK: an unreadable answer or a failed call is its own
+    status, never a label.
+    """
+
+    kind: JudgmentKind
+    status: JudgmentStatus
+    label: Label | None = None
+    explanation: str = ""
+    raw_output: str = ""  # kept when the output could not be read
+    judge_model: str = ""
+    template_version: str = ""
+    usage: TokenUsage = TokenUsage()
+    latency_s: float = 0.0
+    attempts: int = 0  # judge calls made: 1 plus re-asks; 0 when cached or not judged
+    error: str = ""
+    cached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeVote:
+    """One judge's two judgments when several judges vote on a trace."""
+
+    judge: str
+    safety: Judgment
+    thinking: Judgment
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The judged outcome of one trace.
+
+    `status` is OK when both judgments are OK (a thinking judgment NOT_JUDGED because the
+    sample had no reasoning counts as fine); otherwise the first failing judgment's status,
+    safety first. `safety` and `thinking` are None only for a trace that was not judged at
+    all (status INVALID_TRACE).
+    """
+
+    status: JudgmentStatus
+    safety: Judgment | None
+    thinking: Judgment | None
+    safety_label: SafetyLabel | None
+    thinking_label: ThinkingLabel | None
+    thinking_correct: bool
+    scenario: Scenario | None
+    sample_status: SampleStatus | None
+    item_id: str = ""
+    model: str = ""
+    sample_index: int = 0
+    cached: bool = False
+    votes: tuple[JudgeVote, ...] = ()
+    agreement: float = 0.0  # only when several judges voted
+    latency_s: float = 0.0
+    error: str = ""

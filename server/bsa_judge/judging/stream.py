@@ -1,0 +1,103 @@
+"""Judging a stream of traces: verdicts as soon as ready, with a bound on work in flight.
+
+At most `max_in_flight` traces are pending at once, counting those being judged and those
+judged but not yet taken by the consumer. While that many are pending, no further request
+is read, so a fast producer waits (transport flow control pushes back on it) instead of
+filling memory. A trace that cannot be judged yields a verdict with an error status and the
+stream goes on. Closing or cancelling the stream cancels the work still pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterable
+from dataclasses import dataclass
+
+from bsa_judge.errors import InvalidInput, NotFound
+from bsa_judge.judging.judgment import Verdict
+from bsa_judge.judging.panel import JudgePanel
+from bsa_judge.judging.validation import TraceInput, validate_trace
+from bsa_judge.judging.verdict import count_verdict, invalid_verdict
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRequest:
+    """One trace on a stream, with the caller's key and the judges it names."""
+
+    key: str
+    trace: TraceInput
+    judge: str = ""
+    judges: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    error: BaseException
+
+
+_END = object()
+
+
+async def judge_stream(
+    panel: JudgePanel,
+    requests: AsyncIterable[StreamRequest],
+    *,
+    max_in_flight: int,
+    max_field_bytes: int,
+) -> AsyncGenerator[tuple[str, Verdict], None]:
+    """(key, verdict) for every request, in the order the verdicts are ready."""
+    slots = asyncio.Semaphore(max_in_flight)
+    ready: asyncio.Queue[tuple[str, Verdict] | _Failed | object] = asyncio.Queue()
+    tasks: set[asyncio.Task[None]] = set()
+    started = 0
+
+    def settled(task: asyncio.Task[None]) -> None:
+        tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            ready.put_nowait(_Failed(task.exception()))  # type: ignore[arg-type]
+
+    async def judge_one(request: StreamRequest) -> None:
+        ready.put_nowait((request.key, await _verdict(panel, request, max_field_bytes)))
+
+    async def feed() -> None:
+        nonlocal started
+        async for request in requests:
+            await slots.acquire()
+            task = asyncio.create_task(judge_one(request))
+            tasks.add(task)
+            task.add_done_callback(settled)
+            started += 1
+        ready.put_nowait(_END)
+
+    feeder = asyncio.create_task(feed())
+    feeder.add_done_callback(settled)
+    try:
+        delivered = 0
+        fed_all = False
+        while not (fed_all and delivered == started):
+            event = await ready.get()
+            if event is _END:
+                fed_all = True
+            elif isinstance(event, _Failed):
+                raise event.error
+            else:
+                assert isinstance(event, tuple)
+                yield event
+                delivered += 1
+                slots.release()
+    finally:
+        pending = [feeder, *tasks]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _verdict(panel: JudgePanel, request: StreamRequest, max_field_bytes: int) -> Verdict:
+    try:
+        trace = validate_trace(request.trace, max_field_bytes=max_field_bytes)
+        judges = panel.choose(request.judge, request.judges)
+    except (InvalidInput, NotFound) as error:
+        verdict = invalid_verdict(request.trace, str(error))
+        count_verdict(verdict)
+        return verdict
+    return await panel.verdict(trace, judges)
