@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PROTO_SRC := protos/bsa/judge/v1/judge.proto
 PROTO_OUT := client/src
 
-.PHONY: install proto lint typecheck buflint stubcheck test demo serve clean
+.PHONY: install proto lint typecheck buflint stubcheck test demo serve clean hadolint k8s-validate prometheus
 
 $(STAMP): pyproject.toml client/pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,26 @@ typecheck: $(STAMP)
 buflint: node_modules/.bin/buf
 	cd protos && ../node_modules/.bin/buf lint
 
-test: $(STAMP) lint typecheck buflint
+# The container image's Dockerfile, linted (no Docker engine is needed).
+hadolint: $(STAMP)
+	$(BIN)/hadolint Dockerfile
+
+# Render every Kubernetes overlay and validate it offline against the Kubernetes schemas
+# (the ServiceMonitor CRD has no built-in schema: tests/ops/test_kubernetes.py checks it).
+k8s-validate: $(STAMP)
+	@set -e; for overlay in deploy/kubernetes/overlays/*/; do \
+	  rendered=$$(mktemp --suffix=.yaml); \
+	  kubectl kustomize "$$overlay" > "$$rendered"; \
+	  $(BIN)/kubernetes-validate --strict --quiet "$$rendered" || { rm -f "$$rendered"; exit 1; }; \
+	  rm -f "$$rendered"; echo "$$overlay: valid"; \
+	done
+
+# The real Prometheus server that tests/ops/test_prometheus.py scrapes the service with.
+prometheus:
+	@command -v prometheus >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
+
+test: $(STAMP) lint typecheck buflint hadolint k8s-validate prometheus
 	$(BIN)/pytest -q
 
 demo: $(STAMP)
