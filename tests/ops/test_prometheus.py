@@ -107,7 +107,9 @@ async def _scrape_service(prometheus: Prometheus, config: Path, running: Running
     )
     await asyncio.to_thread(config.write_text, targets)
     async with asyncio.timeout(DEADLINE_S):
-        while not await prometheus.reload():  # Prometheus may still be starting
+        while True:  # Prometheus may still be starting
+            if await prometheus.reload():
+                return
             await asyncio.sleep(0.2)
 
 
