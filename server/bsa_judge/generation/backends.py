@@ -121,7 +121,7 @@ def load_backends(path: Path) -> dict[str, ModelBackend]:
             document = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
         raise BackendsFileError(f"backends file {path}: not valid {_kind(path)}: {error}") from None
-    return parse_backends(document, source=str(path))
+    return parse_backends(document, source=f"backends file {path}")
 
 
 def parse_backends(document: Any, *, source: str = "backends file") -> dict[str, ModelBackend]:

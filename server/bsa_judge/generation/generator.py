@@ -78,6 +78,11 @@ class Generator:
             safety_rules_file=safety_rules_file,
         )
 
+    @classmethod
+    def without_models(cls) -> Generator:
+        """A generator with no model configured (every Generate is NOT_FOUND)."""
+        return cls.from_files(None, None, max_k=64)
+
     async def reload(self) -> bool:
         """Re-read the backends and safety-rules files (SIGHUP).
 

@@ -13,7 +13,7 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
 from bsa_judge.judging.stream import judge_stream
 from bsa_judge.runtime import Runtime
-from bsa_judge.service import convert_judging
+from bsa_judge.service import convert_generation, convert_judging
 
 
 class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
@@ -28,8 +28,11 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
         request: judge_pb2.GenerateRequest,
         context: grpc.aio.ServicerContext[judge_pb2.GenerateRequest, judge_pb2.GenerateResponse],
     ) -> AsyncIterator[judge_pb2.GenerateResponse]:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Generate is not implemented yet")
-        yield judge_pb2.GenerateResponse()  # type: ignore[unreachable]  # makes a generator
+        core_request = convert_generation.generation_request(request)
+        # Leaving this loop (client cancel, deadline) closes the samples, cancelling upstream.
+        async with aclosing(self._runtime.generator.generate(core_request)) as samples:
+            async for sample in samples:
+                yield convert_generation.generate_response(sample, core_request.model)
 
     # --- JudgeTrace / JudgeTraces (issue: judge) ------------------------------------------
     async def JudgeTrace(  # noqa: N802
