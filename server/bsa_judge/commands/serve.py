@@ -67,6 +67,9 @@ async def serve(settings: Settings) -> int:
     """Start the server, wait for a stop signal, shut down gracefully; returns the exit code."""
     try:
         runtime = await Runtime.build(settings)
+        # Handlers go in before the server starts and says so, so that a signal sent as soon
+        # as `server_started` is read never meets the default action (death).
+        stop_signal = _watch_signals(runtime)
         running = await start_server(settings, runtime)
     except Exception:
         log.exception("server_start_failed", host=settings.host, port=settings.port)
@@ -77,15 +80,20 @@ async def serve(settings: Settings) -> int:
         port=running.port,
         metrics_port=running.metrics.port if running.metrics is not None else None,
     )
-    stop = await _stop_signal(runtime)
-    log.info("server_stopping", signal=stop.name, grace_period_s=settings.grace_period_s)
+    received = await stop_signal
+    # During the grace period a second stop signal changes nothing and a reload is
+    # pointless; neither may fall back to the default action of killing the process.
+    loop = asyncio.get_running_loop()
+    for signum in (*_STOP_SIGNALS, signal.SIGHUP):
+        loop.add_signal_handler(signum, lambda: None)
+    log.info("server_stopping", signal=received.name, grace_period_s=settings.grace_period_s)
     await running.stop(settings.grace_period_s)
     log.info("server_stopped")
     return 0
 
 
-async def _stop_signal(runtime: Runtime) -> signal.Signals:
-    """Wait for SIGTERM or SIGINT, reloading the runtime on every SIGHUP meanwhile."""
+def _watch_signals(runtime: Runtime) -> asyncio.Future[signal.Signals]:
+    """The first SIGTERM or SIGINT to come; meanwhile every SIGHUP reloads the runtime."""
     loop = asyncio.get_running_loop()
     received: asyncio.Future[signal.Signals] = loop.create_future()
     reloads: set[asyncio.Task[None]] = set()
@@ -102,13 +110,7 @@ async def _stop_signal(runtime: Runtime) -> signal.Signals:
     for signum in _STOP_SIGNALS:
         loop.add_signal_handler(signum, on_stop, signum)
     loop.add_signal_handler(signal.SIGHUP, on_reload)
-    try:
-        return await received
-    finally:
-        # During the grace period a second stop signal changes nothing and a reload is
-        # pointless; neither may fall back to the default action of killing the process.
-        for signum in (*_STOP_SIGNALS, signal.SIGHUP):
-            loop.add_signal_handler(signum, lambda: None)
+    return received
 
 
 async def _reload(runtime: Runtime) -> None:
