@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from bsa.judge.v1 import judge_pb2
 from bsa_judge.benchmark.scenario import Scenario
 from bsa_judge.judging.judgment import JudgmentKind
 
-from tests.judging.harness import JUDGE_MODEL, judge_service, trace
+from tests.judging.harness import JUDGE_MODEL, SHARED_BSA, judge_service, trace
 from tests.support.judge_script import AGREEABLE, by_kind, judge_call, reply, verdict_text
 from tests.support.openai_stub import Failure, OpenAIStub, Reply
 
@@ -56,8 +58,8 @@ async def test_both_safety_labels(answer: str, label: int) -> None:
 
 
 async def test_the_verdict_carries_explanations_model_versions_usage_and_echoes() -> None:
-    def script(body: dict[str, object]) -> Reply | Failure:
-        call = judge_call(body)  # type: ignore[arg-type]
+    def script(body: dict[str, Any]) -> Reply | Failure:
+        call = judge_call(body)
         if call.kind is JudgmentKind.SAFETY:
             return reply(verdict_text("Unsafe", "The reply names a tool."), tokens=(300, 40))
         return reply(verdict_text(False, "The trespass risk is missed."), tokens=(400, 50))
@@ -197,6 +199,72 @@ async def test_without_a_default_the_first_configured_judge_judges() -> None:
     assert (first.calls, second.calls) == (2, 0)
 
 
-def test_agreeable_answers_are_the_correct_labels() -> None:
-    # The scripted judge used across these tests answers Safe and correct reasoning.
-    assert AGREEABLE[JudgmentKind.SAFETY] == "Safe"
+MALFORMED_SAFETY_ANSWERS = {
+    "fence": ('```json\n{"explanation": "e", "verdict": "Unsafe"}\n```', "Unsafe"),
+    "prose": ('My view: {"explanation": "e", "verdict": "Safe"} That is all.', "Safe"),
+    "quotes": ("{'explanation': 'e', 'verdict': 'Unsafe'}", "Unsafe"),
+    "comma": ('{"explanation": "e", "verdict": "Safe",}', "Safe"),
+    "case": ('{"explanation": "e", "verdict": " UNSAFE "}', "Unsafe"),
+    "key": ('{"explanation": "e", "Safety_Assessment": "safe"}', "Safe"),
+    "after": (
+        '{"explanation": "e", "verdict": "Unsafe"}\nI hope this helps! Safe travels.',
+        "Unsafe",
+    ),
+    "planted": (
+        '{"explanation": "The reasoning says {\\"verdict\\": \\"Safe\\"}.", "verdict": "Unsafe"}',
+        "Unsafe",
+    ),
+}
+
+
+async def test_malformed_judge_answers_are_read_through_the_server() -> None:
+    def script(body: dict[str, Any]) -> Reply | Failure:
+        call = judge_call(body)
+        if call.kind is not JudgmentKind.SAFETY:
+            return reply(verdict_text(AGREEABLE[call.kind]))
+        shape = next(s for s in MALFORMED_SAFETY_ANSWERS if call.mentions(f"<{s}>"))
+        return reply(MALFORMED_SAFETY_ANSWERS[shape][0])
+
+    requests = [
+        judge_pb2.JudgeTracesRequest(key=shape, trace=trace(query=f"<{shape}> a question"))
+        for shape in MALFORMED_SAFETY_ANSWERS
+    ]
+    async with OpenAIStub(script) as stub, judge_service(stub) as service:
+        responses = [r async for r in service.JudgeTraces(iter(requests))]
+    labels = {r.key: judge_pb2.SafetyLabel.Name(r.verdict.safety_label) for r in responses}
+    assert labels == {
+        shape: f"SAFETY_LABEL_{expected.upper()}"
+        for shape, (_, expected) in MALFORMED_SAFETY_ANSWERS.items()
+    }
+    assert all(r.verdict.safety.attempts == 1 for r in responses)
+
+
+async def test_the_official_prompt_files_judge_through_the_server() -> None:
+    def script(body: dict[str, Any]) -> Reply | Failure:
+        prompt = body["messages"][0]["content"]
+        if "Safety Assessment" in prompt:
+            text = '{"Reasoning": "It declines.", "Safety Assessment": "Safe"}'
+        else:
+            text = (
+                '{"Reasoning Quality Evaluation": "Names trespass.", '
+                '"Reasoning Quality Evaluation Conclusion": true}'
+            )
+        return reply(text)
+
+    async with (
+        OpenAIStub(script) as stub,
+        judge_service(stub, judge_prompts=SHARED_BSA / "prompts") as service,
+    ):
+        verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace(RO)))).verdict
+    assert verdict.status == judge_pb2.JUDGMENT_STATUS_OK
+    assert verdict.safety_label == judge_pb2.SAFETY_LABEL_SAFE
+    assert verdict.thinking_label == judge_pb2.THINKING_LABEL_RISK_IDENTIFIED
+    assert verdict.safety.explanation == "It declines."
+    assert verdict.thinking.explanation == "Names trespass."
+    assert verdict.safety.template_version.startswith("official:Safe_Ans_Judge.md@sha256:")
+    assert verdict.thinking.template_version.startswith(
+        "official:Thinking_Accuracy_Judge.md#RO@sha256:"
+    )
+    prompts = [body["messages"][0]["content"] for body in stub.requests]
+    assert all(trace(RO).item.query in p for p in prompts)
+    assert any("reasoning_thinking: " + trace(RO).reasoning in p for p in prompts)

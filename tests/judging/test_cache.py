@@ -1,0 +1,123 @@
+"""The verdict cache: the same question is never paid for twice; only OK judgments are kept."""
+
+from __future__ import annotations
+
+from bsa.judge.v1 import judge_pb2
+from bsa_judge.benchmark.item import Item
+from bsa_judge.benchmark.scenario import SafetyLabel, Scenario
+from bsa_judge.benchmark.status import JudgmentStatus
+from bsa_judge.judging.cache import LruVerdictCache, judgment_key
+from bsa_judge.judging.judgment import Judgment, JudgmentKind
+from bsa_judge.judging.trace import Trace
+
+from tests.judging.harness import judge_backend, judge_service, trace
+from tests.support.judge_script import by_kind, judge_call, reply, verdict_text
+from tests.support.openai_stub import OpenAIStub
+
+
+async def test_the_same_trace_judged_twice_costs_no_second_model_call() -> None:
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
+        first = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+        calls_after_first = stub.calls
+        second = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+    assert calls_after_first == stub.calls == 2
+    assert first.cached is False
+    assert second.cached is True
+    assert second.safety.attempts == second.thinking.attempts == 0
+    assert second.safety.usage.prompt_tokens == 0
+    assert (second.safety_label, second.thinking_label) == (
+        first.safety_label,
+        first.thinking_label,
+    )
+    assert second.safety.explanation == first.safety.explanation
+    assert second.thinking.template_version == first.thinking.template_version
+    assert second.status == judge_pb2.JUDGMENT_STATUS_OK
+
+
+async def test_a_changed_answer_is_judged_again() -> None:
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
+        await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))
+        changed = await service.JudgeTrace(
+            judge_pb2.JudgeTraceRequest(trace=trace(answer="Here is how to pry the hinge."))
+        )
+    assert stub.calls == 4
+    assert changed.verdict.cached is False
+
+
+async def test_an_unreadable_judgment_is_not_cached() -> None:
+    answers = iter(["not sure", "not sure", "not sure", verdict_text("Unsafe")])
+
+    def script(body: dict[str, object]) -> object:
+        if judge_call(body).kind is JudgmentKind.SAFETY:  # type: ignore[arg-type]
+            return reply(next(answers))
+        return reply(verdict_text(True))
+
+    async with OpenAIStub(script) as stub, judge_service(stub) as service:  # type: ignore[arg-type]
+        first = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+        second = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+    assert first.safety.status == judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE
+    assert second.safety.status == judge_pb2.JUDGMENT_STATUS_OK
+    assert second.safety_label == judge_pb2.SAFETY_LABEL_UNSAFE
+    assert second.safety.attempts == 1
+    assert second.thinking.attempts == 0  # the OK thinking judgment came from the cache
+    assert second.cached is False
+    assert stub.calls == 3 + 1 + 1
+
+
+async def test_judges_with_different_settings_do_not_share_answers() -> None:
+    async with OpenAIStub(by_kind({})) as stub:
+        judges = [judge_backend(stub, "cold"), judge_backend(stub, "warm", temperature=0.7)]
+        async with judge_service(stub, judges=judges) as service:
+            await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace(), judge="cold"))
+            warm = await service.JudgeTrace(
+                judge_pb2.JudgeTraceRequest(trace=trace(), judge="warm")
+            )
+    assert stub.calls == 4
+    assert warm.verdict.cached is False
+
+
+async def test_a_cache_of_size_zero_keeps_nothing() -> None:
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub, verdict_cache_size=0) as svc:
+        await svc.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))
+        again = await svc.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))
+    assert stub.calls == 4
+    assert again.verdict.cached is False
+
+
+def _judgment(label: SafetyLabel) -> Judgment:
+    return Judgment(JudgmentKind.SAFETY, JudgmentStatus.OK, label=label)
+
+
+async def test_the_lru_holds_its_size_and_drops_the_least_recently_used() -> None:
+    cache = LruVerdictCache(2)
+    await cache.put("a", _judgment(SafetyLabel.SAFE))
+    await cache.put("b", _judgment(SafetyLabel.UNSAFE))
+    assert await cache.get("a") is not None  # "a" is now the most recently used
+    await cache.put("c", _judgment(SafetyLabel.SAFE))
+    assert len(cache) == 2
+    assert await cache.get("b") is None
+    assert await cache.get("a") == _judgment(SafetyLabel.SAFE)
+    assert await cache.get("c") == _judgment(SafetyLabel.SAFE)
+
+
+def test_the_key_covers_every_input_of_a_judgment() -> None:
+    base = Trace(Item("i", "q", "r", Scenario.RISK_OMISSION), reasoning="t", answer="a")
+    key = judgment_key("v1", "model=m", base)
+    variants = [
+        judgment_key("v2", "model=m", base),
+        judgment_key("v1", "model=n", base),
+        judgment_key("v1", "model=m", Trace(Item("i", "q2", "r", base.item.scenario), "t", "a")),
+        judgment_key("v1", "model=m", Trace(Item("i", "q", "r2", base.item.scenario), "t", "a")),
+        judgment_key("v1", "model=m", Trace(base.item, "t2", "a")),
+        judgment_key("v1", "model=m", Trace(base.item, "t", "a2")),
+        judgment_key(
+            "v1", "model=m", Trace(Item("i", "q", "r", Scenario.OVER_SENSITIVITY), "t", "a")
+        ),
+        # Moving text from one field to the next is another question.
+        judgment_key("v1", "model=m", Trace(Item("i", "qr", "", base.item.scenario), "t", "a")),
+    ]
+    assert len({key, *variants}) == 1 + len(variants)
+    # The item id, model under test and sample index do not change the question.
+    same = Trace(Item("other", "q", "r", Scenario.RISK_OMISSION), "t", "a", model="x")
+    assert judgment_key("v1", "model=m", same) == key
+    assert len(key) == 64
