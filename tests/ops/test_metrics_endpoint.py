@@ -144,3 +144,22 @@ async def test_a_watched_stream_counts_its_messages_and_ends_canceled() -> None:
     assert moved("grpc_server_msg_sent_total", **HEALTH_WATCH) == 1
     assert moved("grpc_server_handled_total", **HEALTH_WATCH, grpc_code="Canceled") == 1
     assert moved("grpc_server_handling_seconds_count", **HEALTH_WATCH) == 1
+
+
+async def test_every_judge_service_series_exists_at_zero_before_any_call() -> None:
+    async with serving(metrics_port=0) as running:
+        assert running.metrics is not None
+        exported = await scrape(running.metrics.port)
+    kinds = {
+        "Generate": "server_stream",
+        "JudgeTrace": "unary",
+        "JudgeTraces": "bidi_stream",
+        "ComputeMetrics": "unary",
+    }
+    for method, kind in kinds.items():
+        labels = {"grpc_type": kind, "grpc_service": "bsa.judge.v1.JudgeService"}
+        labels["grpc_method"] = method
+        assert ("grpc_server_started_total", frozenset(labels.items())) in exported.samples
+        for code in ("OK", "InvalidArgument", "Unavailable", "Unauthenticated"):
+            handled = frozenset({**labels, "grpc_code": code}.items())
+            assert ("grpc_server_handled_total", handled) in exported.samples

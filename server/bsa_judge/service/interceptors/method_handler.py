@@ -26,7 +26,12 @@ _FACTORY = {
 
 def kind_of(handler: grpc.RpcMethodHandler[Any, Any]) -> str:
     """unary, client_stream, server_stream or bidi_stream."""
-    return _KIND[(handler.request_streaming, handler.response_streaming)]
+    return streaming_kind(handler.request_streaming, handler.response_streaming)
+
+
+def streaming_kind(request_streaming: bool, response_streaming: bool) -> str:
+    """The kind of an RPC that streams requests and/or responses."""
+    return _KIND[(request_streaming, response_streaming)]
 
 
 def behaviour_of(handler: grpc.RpcMethodHandler[Any, Any]) -> Callable[..., Any]:

@@ -12,13 +12,22 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import grpc
+from bsa.judge.v1 import judge_pb2
+from google.protobuf.descriptor import ServiceDescriptor
 
 from bsa_judge import telemetry
-from bsa_judge.service.interceptors.method_handler import behaviour_of, kind_of, with_behaviour
+from bsa_judge.service.interceptors.method_handler import (
+    behaviour_of,
+    kind_of,
+    streaming_kind,
+    with_behaviour,
+)
+
+JUDGE_SERVICE = judge_pb2.DESCRIPTOR.services_by_name["JudgeService"]
 
 # grpc_code values exactly as go-grpc-prometheus writes them (codes.Code.String()).
 GO_CODE_NAMES: dict[grpc.StatusCode, str] = {
@@ -165,8 +174,29 @@ def _observed(labels: tuple[str, str, str], kind: str, inner: Callable[..., Any]
     return behaviour
 
 
+def initialize(service: ServiceDescriptor) -> None:
+    """Create every series of the service's methods at zero, as go-grpc-prometheus does, so
+    that rate() and increase() see the first RPC after a start instead of a new series."""
+    for method in service.methods:
+        kind = streaming_kind(method.client_streaming, method.server_streaming)
+        labels = (kind, service.full_name, method.name)
+        telemetry.GRPC_STARTED.labels(*labels)
+        telemetry.GRPC_MSG_RECEIVED.labels(*labels)
+        telemetry.GRPC_MSG_SENT.labels(*labels)
+        telemetry.GRPC_HANDLING_SECONDS.labels(*labels)
+        for code in GO_CODE_NAMES.values():
+            telemetry.GRPC_HANDLED.labels(*labels, code)
+
+
 class PrometheusInterceptor(grpc.aio.ServerInterceptor):
-    """Records grpc_server_* metrics for every RPC the server handles."""
+    """Records grpc_server_* metrics for every RPC the server handles.
+
+    The JudgeService's series exist from the start, at zero (see `initialize`).
+    """
+
+    def __init__(self, services: Iterable[ServiceDescriptor] = (JUDGE_SERVICE,)) -> None:
+        for service in services:
+            initialize(service)
 
     async def intercept_service(
         self,
