@@ -52,3 +52,15 @@ async def test_the_health_check_speaks_mtls(tmp_path: Path) -> None:
                                   "--tls-key", str(pki.client_key))  # fmt: skip
         without_cert = await _health("--address", address, "--tls-ca", str(pki.ca))
     assert (with_cert, without_cert) == (0, 1)
+
+
+async def test_the_health_check_can_check_the_certificate_for_another_name(
+    tmp_path: Path,
+) -> None:
+    pki = make_pki(tmp_path)  # the server certificate names localhost and 127.0.0.1
+    async with serving(tls_cert=pki.server_cert, tls_key=pki.server_key) as running:
+        address = f"127.0.0.1:{running.port}"
+        ca = ("--address", address, "--tls-ca", str(pki.ca))
+        as_localhost = await _health(*ca, "--tls-server-name", "localhost")
+        as_stranger = await _health(*ca, "--tls-server-name", "judge.example.com")
+    assert (as_localhost, as_stranger) == (0, 1)

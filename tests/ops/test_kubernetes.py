@@ -92,8 +92,8 @@ def manifests(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
     return render(request.param)
 
 
-def test_there_is_a_production_overlay() -> None:
-    assert "production" in OVERLAYS
+def test_there_are_production_overlays_with_and_without_tls() -> None:
+    assert {"production", "production-tls"} <= set(OVERLAYS)
 
 
 def test_every_resource_validates_against_the_kubernetes_schemas(
@@ -119,14 +119,28 @@ def test_the_overlay_holds_every_kind_the_service_needs(manifests: list[dict[str
     }
 
 
-def test_probes_are_native_grpc_health_checks(manifests: list[dict[str, Any]]) -> None:
+def test_probes_are_native_grpc_health_checks_unless_tls_is_on(
+    manifests: list[dict[str, Any]],
+) -> None:
     [container] = one(manifests, "Deployment")["spec"]["template"]["spec"]["containers"]
-    assert container["livenessProbe"]["grpc"] == {"port": 50051}
-    assert container["startupProbe"]["grpc"] == {"port": 50051}
-    assert container["readinessProbe"]["grpc"] == {
-        "port": 50051,
-        "service": "bsa.judge.v1.JudgeService",
-    }
+    probes = [container[p] for p in ("startupProbe", "readinessProbe", "livenessProbe")]
+    if not any(e["name"] == "BSA_JUDGE_TLS_CERT" for e in container["env"]):
+        assert [p["grpc"] for p in probes] == [
+            {"port": 50051},
+            {"port": 50051, "service": "bsa.judge.v1.JudgeService"},
+            {"port": 50051},
+        ]
+        return
+    # Native gRPC probes cannot speak TLS: the image's health command does, with the CA
+    # from a mounted volume.
+    mounts = [m["mountPath"] for m in container["volumeMounts"]]
+    for probe in probes:
+        assert "grpc" not in probe
+        command = probe["exec"]["command"]
+        assert command[:2] == ["bsa-judge", "health"]
+        [ca] = [arg.removeprefix("--tls-ca=") for arg in command if arg.startswith("--tls-ca=")]
+        assert any(ca.startswith(f"{mount}/") for mount in mounts)
+    assert "--service=bsa.judge.v1.JudgeService" in probes[1]["exec"]["command"]
 
 
 def test_the_pod_runs_locked_down_with_a_writable_tmp_only(
