@@ -1,19 +1,191 @@
-"""`bsa-judge metrics FILE...`: benchmark figures from verdict files."""
+"""`bsa-judge metrics FILE...`: benchmark figures from verdict files.
+
+Reads the official evaluation CSV (`model_name,id,dataset_name,Safe_Ans_Check,Thk_Acc_Judge`,
+one row per sample; optional `label`) and the project's JSONL verdict export, any mix of
+them, and prints every model's figures ranked by F-score. Bad input (unknown values, a sample
+index at or beyond k, duplicate samples, more than k rows per item, missing columns, an empty
+file) is reported on stderr with its file, row and column, and the exit code is 2.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, TextIO
+
+from bsa_judge.benchmark.dataset import DatasetError, load_items
+from bsa_judge.metrics.compute import metrics_for
+from bsa_judge.metrics.dataset_labels import with_dataset_labels
+from bsa_judge.metrics.files import VerdictFile, describe, read_verdict_file
+from bsa_judge.metrics.policy import MissingSamplePolicy
+from bsa_judge.metrics.problems import UnreadableFile, VerdictError
+from bsa_judge.metrics.records import write_csv, write_json
+from bsa_judge.metrics.report import OFFICIAL_ALPHA, MetricsOptions, MetricsReport
+from bsa_judge.metrics.verdicts import VerdictColumns
+
+#: Samples per item when --k is not given: the paper's (and the official script's) k.
+DEFAULT_K = 5
+#: Bootstrap resamples when --bootstrap is not given.
+DEFAULT_RESAMPLES = 1000
+_BAD_INPUT = 2
+
+
+class MetricsInputError(Exception):
+    """Input the figures cannot be computed from; already worded for the user."""
 
 
 def register(subcommands: Any) -> None:
     """Add the `metrics` subcommand."""
     parser: argparse.ArgumentParser = subcommands.add_parser(
-        "metrics", help="compute the benchmark figures from verdict files"
+        "metrics",
+        help="compute the benchmark figures from verdict files",
+        description="Compute Safe@1, Safe@k, Think@1, Think@k, RO/CS/OS@1/@k and the F-score "
+        "(percent, two decimals, as the official script) per model, with the superficial-"
+        "safety rate, per-category figures and bootstrap 95%% intervals, ranked by F-score.",
+    )
+    parser.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="official evaluation CSV or JSONL verdict export (.jsonl/.ndjson)",
+    )
+    parser.add_argument(
+        "--k",
+        type=_at_least(1),
+        default=DEFAULT_K,
+        help=f"samples per item (default {DEFAULT_K}, as the official script)",
+    )
+    parser.add_argument(
+        "--alpha",
+        type=_alpha,
+        default=OFFICIAL_ALPHA,
+        help=f"F-score weight of Think@1, 0 to 1 (default {OFFICIAL_ALPHA})",
+    )
+    parser.add_argument(
+        "--policy",
+        choices=[p.value.replace("_", "-") for p in MissingSamplePolicy],
+        default=MissingSamplePolicy.COUNT_USABLE_FOR_AT_1.value.replace("_", "-"),
+        help="how items with fewer than k usable samples count (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        type=_at_least(0),
+        default=DEFAULT_RESAMPLES,
+        metavar="N",
+        help=f"bootstrap resamples for 95%% intervals, 0 for none (default {DEFAULT_RESAMPLES})",
+    )
+    parser.add_argument("--seed", type=_at_least(0), default=0, help="bootstrap seed (default 0)")
+    parser.add_argument(
+        "--dataset",
+        type=Path,
+        metavar="CSV",
+        help="official dataset CSV to take item labels (risk categories) from, by id",
+    )
+    parser.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table", help="output format"
+    )
+    parser.add_argument("--output", type=Path, metavar="FILE", help="write here, not to stdout")
+    parser.add_argument(
+        "--plot", type=Path, metavar="PNG", help="also draw Think@1 against Safe@1 to this PNG"
     )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Compute and print the figures."""
-    raise NotImplementedError("metrics lands with the metrics issue")
+    """Compute and write the figures; returns 0, or 2 for bad input."""
+    options = MetricsOptions(
+        k=args.k,
+        alpha=args.alpha,
+        policy=MissingSamplePolicy.parse(args.policy),
+        bootstrap_resamples=args.bootstrap,
+        seed=args.seed,
+    )
+    try:
+        report = report_for_files(args.files, options, dataset=args.dataset)
+    except MetricsInputError as error:
+        sys.stderr.write(f"bsa-judge metrics: {error}\n")
+        return _BAD_INPUT
+    with ExitStack() as stack:
+        stream: TextIO = sys.stdout
+        if args.output is not None:
+            stream = stack.enter_context(args.output.open("w", encoding="utf-8", newline=""))
+        _write(report, args.format, stream)
+    if args.plot is not None:
+        from bsa_judge.metrics.plot import plot_think_against_safe
+
+        plot_think_against_safe(report, args.plot)
+    return 0
+
+
+def report_for_files(
+    paths: list[Path], options: MetricsOptions, *, dataset: Path | None = None
+) -> MetricsReport:
+    """The report for verdict files; raises MetricsInputError naming file, row and column."""
+    files: list[VerdictFile] = []
+    for path in paths:
+        try:
+            files.append(read_verdict_file(path))
+        except UnreadableFile as error:
+            raise MetricsInputError(f"{path}: {error}") from None
+        except OSError as error:
+            raise MetricsInputError(f"{path}: {error.strerror or error}") from None
+    columns = VerdictColumns.concat([file.columns for file in files])
+    try:
+        if dataset is not None:
+            columns = with_dataset_labels(columns, _dataset_items(dataset))
+        return metrics_for(columns, options)
+    except VerdictError as error:
+        raise MetricsInputError("\n".join(describe(files, p) for p in error.problems)) from None
+
+
+def _dataset_items(path: Path) -> list[Any]:
+    try:
+        return list(load_items(path))
+    except DatasetError as error:
+        raise MetricsInputError(str(error)) from None
+    except OSError as error:
+        raise MetricsInputError(f"{path}: {error.strerror or error}") from None
+
+
+def _write(report: MetricsReport, form: str, stream: TextIO) -> None:
+    if form == "csv":
+        write_csv(report, stream)
+    elif form == "json":
+        write_json(report, stream)
+    else:
+        from rich.console import Console
+
+        from bsa_judge.metrics.terminal import render
+
+        console = (
+            Console(file=stream, width=160, color_system=None)
+            if stream is not sys.stdout
+            else Console()
+        )
+        render(report, console)
+
+
+def _at_least(minimum: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+
+    return parse
+
+
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
+    return value

@@ -5,15 +5,19 @@ Domain errors raised here (bsa_judge.errors) become gRPC statuses in the error i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
 import grpc
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
+from bsa_judge.errors import FailedPrecondition
 from bsa_judge.judging.stream import judge_stream
+from bsa_judge.metrics.compute import metrics_for
+from bsa_judge.metrics.problems import VerdictError
 from bsa_judge.runtime import Runtime
-from bsa_judge.service import convert_generation, convert_judging
+from bsa_judge.service import convert_generation, convert_judging, convert_metrics
 
 
 class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
@@ -79,4 +83,13 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.ComputeMetricsRequest, judge_pb2.ComputeMetricsResponse
         ],
     ) -> judge_pb2.ComputeMetricsResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ComputeMetrics is not implemented yet")
+        if request.WhichOneof("source") == "run_id":
+            raise FailedPrecondition("storage is not configured")
+        options = convert_metrics.metrics_options(request)
+        columns = convert_metrics.inline_samples(request)
+        try:
+            # Numpy work on up to millions of rows: off the event loop.
+            report = await asyncio.to_thread(metrics_for, columns, options)
+        except VerdictError as error:
+            raise convert_metrics.invalid_samples(error) from None
+        return convert_metrics.metrics_response(report)

@@ -1,0 +1,55 @@
+"""The paper's picture: Think@1 against Safe@1, one point per model, intervals as error bars."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from bsa_judge.metrics.report import MetricsReport
+
+
+def plot_think_against_safe(report: MetricsReport, path: Path) -> None:
+    """Write a PNG scatter of Think@1 (y) against Safe@1 (x) for every model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(7, 5.5), dpi=120)
+    try:
+        for model in report.models:
+            safe, think = model.safe_at_1, model.think_at_1
+            if math.isnan(safe.value) or math.isnan(think.value):
+                continue
+            axes.errorbar(
+                safe.value,
+                think.value,
+                xerr=[[safe.value - safe.ci_low], [safe.ci_high - safe.value]],
+                yerr=[[think.value - think.ci_low], [think.ci_high - think.value]],
+                fmt="o",
+                capsize=3,
+                label=f"{model.model} (F {model.f_score:.2f})",
+            )
+            axes.annotate(
+                model.model,
+                (safe.value, think.value),
+                textcoords="offset points",
+                xytext=(5, 5),
+                fontsize=8,
+            )
+        options = report.options
+        axes.set_xlabel("Safe@1 (%)")
+        axes.set_ylabel("Think@1 (%)")
+        interval = (
+            f"95% bootstrap intervals, {options.bootstrap_resamples} resamples"
+            if options.bootstrap_resamples
+            else "no intervals"
+        )
+        axes.set_title(f"BSA: Think@1 against Safe@1 (k={options.k}; {interval})", fontsize=10)
+        axes.grid(True, alpha=0.3)
+        if report.models:
+            axes.legend(fontsize=7, loc="best")
+        figure.tight_layout()
+        figure.savefig(path, format="png")
+    finally:
+        pyplot.close(figure)

@@ -1,0 +1,219 @@
+"""Proto <-> core for metrics: scored samples in, figures out. Nothing else happens here."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from bsa.judge.v1 import judge_pb2
+
+from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
+from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
+from bsa_judge.errors import FieldViolation, InvalidInput
+from bsa_judge.metrics.policy import MissingSamplePolicy
+from bsa_judge.metrics.problems import VerdictError
+from bsa_judge.metrics.report import (
+    OFFICIAL_ALPHA,
+    Figure,
+    GroupMetrics,
+    MetricsOptions,
+    MetricsReport,
+    ModelMetrics,
+)
+from bsa_judge.metrics.verdicts import Factorized, VerdictColumns
+
+#: Most bootstrap resamples one request may ask for (the work grows with it).
+MAX_RESAMPLES = 10_000
+SAMPLES_FIELD = "inline.samples"
+
+# Enum numbers -> the core's texts; an unknown number stays a number and is refused by name.
+_SCENARIOS: dict[int, str] = {
+    judge_pb2.SCENARIO_UNSPECIFIED: "",
+    judge_pb2.SCENARIO_RISK_OMISSION: Scenario.RISK_OMISSION.value,
+    judge_pb2.SCENARIO_COGNITIVE_SHORTCUT: Scenario.COGNITIVE_SHORTCUT.value,
+    judge_pb2.SCENARIO_OVER_SENSITIVITY: Scenario.OVER_SENSITIVITY.value,
+}
+_SAFETY_LABELS: dict[int, str] = {
+    judge_pb2.SAFETY_LABEL_UNSPECIFIED: "",
+    judge_pb2.SAFETY_LABEL_SAFE: SafetyLabel.SAFE.value,
+    judge_pb2.SAFETY_LABEL_UNSAFE: SafetyLabel.UNSAFE.value,
+}
+_THINKING_LABELS: dict[int, str] = {
+    judge_pb2.THINKING_LABEL_UNSPECIFIED: "",
+    judge_pb2.THINKING_LABEL_RISK_IDENTIFIED: ThinkingLabel.RISK_IDENTIFIED.value,
+    judge_pb2.THINKING_LABEL_RISK_MISSED: ThinkingLabel.RISK_MISSED.value,
+    judge_pb2.THINKING_LABEL_FULLY_COVERED: ThinkingLabel.FULLY_COVERED.value,
+    judge_pb2.THINKING_LABEL_PARTIALLY_COVERED: ThinkingLabel.PARTIALLY_COVERED.value,
+    judge_pb2.THINKING_LABEL_NOT_COVERED: ThinkingLabel.NOT_COVERED.value,
+    judge_pb2.THINKING_LABEL_PRECISE_COVERAGE: ThinkingLabel.PRECISE_COVERAGE.value,
+    judge_pb2.THINKING_LABEL_OVER_SENSITIVE: ThinkingLabel.OVER_SENSITIVE.value,
+}
+_STATUSES: dict[int, str] = {
+    judge_pb2.JUDGMENT_STATUS_UNSPECIFIED: JudgmentStatus.OK.value,  # unset is taken as OK
+    judge_pb2.JUDGMENT_STATUS_OK: JudgmentStatus.OK.value,
+    judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE: JudgmentStatus.JUDGE_UNPARSEABLE.value,
+    judge_pb2.JUDGMENT_STATUS_UPSTREAM_ERROR: JudgmentStatus.UPSTREAM_ERROR.value,
+    judge_pb2.JUDGMENT_STATUS_TIMEOUT: JudgmentStatus.TIMEOUT.value,
+    judge_pb2.JUDGMENT_STATUS_INVALID_TRACE: JudgmentStatus.INVALID_TRACE.value,
+    judge_pb2.JUDGMENT_STATUS_NOT_JUDGED: JudgmentStatus.NOT_JUDGED.value,
+}
+_SAMPLE_STATUSES: dict[int, str] = {
+    judge_pb2.SAMPLE_STATUS_UNSPECIFIED: SampleStatus.OK.value,  # unset is taken as OK
+    judge_pb2.SAMPLE_STATUS_OK: SampleStatus.OK.value,
+    judge_pb2.SAMPLE_STATUS_TRUNCATED: SampleStatus.TRUNCATED.value,
+    judge_pb2.SAMPLE_STATUS_NO_REASONING: SampleStatus.NO_REASONING.value,
+    judge_pb2.SAMPLE_STATUS_UPSTREAM_ERROR: SampleStatus.UPSTREAM_ERROR.value,
+    judge_pb2.SAMPLE_STATUS_TIMEOUT: SampleStatus.TIMEOUT.value,
+}
+_POLICIES = {
+    judge_pb2.MISSING_SAMPLE_POLICY_UNSPECIFIED: MissingSamplePolicy.COUNT_USABLE_FOR_AT_1,
+    judge_pb2.MISSING_SAMPLE_POLICY_COUNT_USABLE_FOR_AT_1: (
+        MissingSamplePolicy.COUNT_USABLE_FOR_AT_1
+    ),
+    judge_pb2.MISSING_SAMPLE_POLICY_COUNT_AS_FAILURE: MissingSamplePolicy.COUNT_AS_FAILURE,
+    judge_pb2.MISSING_SAMPLE_POLICY_DROP_INCOMPLETE_ITEMS: (
+        MissingSamplePolicy.DROP_INCOMPLETE_ITEMS
+    ),
+}
+_POLICY_NUMBERS = {
+    MissingSamplePolicy.COUNT_USABLE_FOR_AT_1: (
+        judge_pb2.MISSING_SAMPLE_POLICY_COUNT_USABLE_FOR_AT_1
+    ),
+    MissingSamplePolicy.COUNT_AS_FAILURE: judge_pb2.MISSING_SAMPLE_POLICY_COUNT_AS_FAILURE,
+    MissingSamplePolicy.DROP_INCOMPLETE_ITEMS: (
+        judge_pb2.MISSING_SAMPLE_POLICY_DROP_INCOMPLETE_ITEMS
+    ),
+}
+
+
+def metrics_options(request: judge_pb2.ComputeMetricsRequest) -> MetricsOptions:
+    """The options of a request; raises InvalidInput naming every bad field."""
+    violations: list[FieldViolation] = []
+    if request.k < 1:
+        violations.append(
+            FieldViolation("k", f"k is required and must be at least 1, not {request.k}")
+        )
+    alpha = request.alpha if request.HasField("alpha") else OFFICIAL_ALPHA
+    if not (math.isfinite(alpha) and 0 <= alpha <= 1):
+        violations.append(FieldViolation("alpha", f"alpha must be between 0 and 1, not {alpha}"))
+    if not 0 <= request.bootstrap_resamples <= MAX_RESAMPLES:
+        violations.append(
+            FieldViolation(
+                "bootstrap_resamples",
+                f"must be between 0 and {MAX_RESAMPLES}, not {request.bootstrap_resamples}",
+            )
+        )
+    policy = _POLICIES.get(request.missing_sample_policy)
+    if policy is None:
+        violations.append(
+            FieldViolation(
+                "missing_sample_policy", f"unknown policy {request.missing_sample_policy}"
+            )
+        )
+    if violations:
+        raise InvalidInput(violations)
+    assert policy is not None
+    return MetricsOptions(
+        k=request.k,
+        alpha=alpha,
+        policy=policy,
+        bootstrap_resamples=request.bootstrap_resamples,
+        seed=request.seed,
+    )
+
+
+def inline_samples(request: judge_pb2.ComputeMetricsRequest) -> VerdictColumns:
+    """The verdicts sent inline, as unvalidated core columns."""
+    if request.WhichOneof("source") != "inline":
+        raise InvalidInput(
+            [FieldViolation("source", "send the verdicts inline (inline.samples) or a run_id")]
+        )
+    samples = request.inline.samples
+    if not samples:
+        raise InvalidInput([FieldViolation(SAMPLES_FIELD, "there are no samples")])
+    n_rows = len(samples)
+    return VerdictColumns(
+        model=Factorized.of(s.model for s in samples),
+        item_id=Factorized.of(s.item_id for s in samples),
+        scenario=_enum_texts(samples, "scenario", _SCENARIOS),
+        safety_label=_enum_texts(samples, "safety_label", _SAFETY_LABELS),
+        thinking_label=_enum_texts(samples, "thinking_label", _THINKING_LABELS),
+        sample_index=np.fromiter((s.sample_index for s in samples), np.int64, n_rows),
+        has_sample_index=np.ones(n_rows, dtype=np.bool_),
+        status=_enum_texts(samples, "status", _STATUSES),
+        label=Factorized.of(s.label for s in samples),
+        sample_status=_enum_texts(samples, "sample_status", _SAMPLE_STATUSES),
+    )
+
+
+def invalid_samples(error: VerdictError) -> InvalidInput:
+    """Problems found in the inline samples, each named by its field path."""
+    violations = []
+    for problem in error.problems:
+        if problem.row is None:
+            violations.append(FieldViolation(SAMPLES_FIELD, problem.description))
+            continue
+        description = problem.description
+        if problem.other_row is not None:
+            description += f" (as {SAMPLES_FIELD}[{problem.other_row}])"
+        violations.append(
+            FieldViolation(f"{SAMPLES_FIELD}[{problem.row}].{problem.field}", description)
+        )
+    return InvalidInput(violations)
+
+
+def metrics_response(report: MetricsReport) -> judge_pb2.ComputeMetricsResponse:
+    """The figures of every model, ranked by F-score."""
+    return judge_pb2.ComputeMetricsResponse(
+        models=[_model(model) for model in report.models],
+        alpha=report.options.alpha,
+        missing_sample_policy=_POLICY_NUMBERS[report.options.policy],
+    )
+
+
+def _enum_texts(
+    samples: Sequence[judge_pb2.ScoredSample], field: str, texts: dict[int, str]
+) -> Factorized:
+    numbers = Factorized.of(str(getattr(s, field)) for s in samples)
+    return Factorized(
+        numbers.codes, tuple(texts.get(int(number), number) for number in numbers.values)
+    )
+
+
+def _model(model: ModelMetrics) -> judge_pb2.ModelMetrics:
+    return judge_pb2.ModelMetrics(
+        model=model.model,
+        k=model.k,
+        n_items=model.n_items,
+        n_samples=model.n_samples,
+        n_unusable_samples=model.n_unusable_samples,
+        n_incomplete_items=model.n_incomplete_items,
+        n_truncated_samples=model.n_truncated_samples,
+        safe_at_1=_figure(model.safe_at_1),
+        safe_at_k=_figure(model.safe_at_k),
+        think_at_1=_figure(model.think_at_1),
+        think_at_k=_figure(model.think_at_k),
+        f_score=model.f_score,
+        superficial_safety_rate=_figure(model.superficial_safety_rate),
+        scenarios=[_group(group) for group in model.scenarios],
+        categories=[_group(group) for group in model.categories],
+    )
+
+
+def _group(group: GroupMetrics) -> judge_pb2.GroupMetrics:
+    return judge_pb2.GroupMetrics(
+        name=group.name,
+        safe_at_1=_figure(group.safe_at_1),
+        safe_at_k=_figure(group.safe_at_k),
+        think_at_1=_figure(group.think_at_1),
+        think_at_k=_figure(group.think_at_k),
+        superficial_safety_rate=_figure(group.superficial_safety_rate),
+        n_samples=group.n_samples,
+    )
+
+
+def _figure(figure: Figure) -> judge_pb2.Figure:
+    return judge_pb2.Figure(
+        value=figure.value, ci_low=figure.ci_low, ci_high=figure.ci_high, n_items=figure.n_items
+    )
