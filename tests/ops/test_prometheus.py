@@ -22,12 +22,14 @@ import pytest
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from bsa_judge.service.server import RunningServer
 
-from tests.judging.harness import JUDGE_MODEL, judge_backend, trace
+from tests.judging.harness import judge_backend, trace
 from tests.support.judge_script import by_kind
 from tests.support.openai_stub import OpenAIStub
 from tests.support.serving import serving
 
 DEADLINE_S = 30.0
+# Its own judge model name: other tests in this process judge too, into the same registry.
+JUDGE_MODEL = "ops-p95-judge"
 P95_BY_JUDGE_MODEL = (
     "histogram_quantile(0.95, sum by (le, judge_model) "
     "(rate(bsa_judge_judge_call_seconds_bucket[30s])))"
@@ -120,7 +122,7 @@ async def test_prometheus_scrapes_the_service_and_computes_the_p95_of_judge_late
     started = time.monotonic()
     async with (
         OpenAIStub(by_kind({}, delay_s=0.06)) as stub,
-        serving(judges=[judge_backend(stub)], metrics_port=0) as running,
+        serving(judges=[judge_backend(stub, model=JUDGE_MODEL)], metrics_port=0) as running,
         grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel,
     ):
         await _scrape_service(server, config, running)
@@ -141,7 +143,11 @@ async def test_prometheus_scrapes_the_service_and_computes_the_p95_of_judge_late
                     )
                 )  # fmt: skip
                 await asyncio.sleep(0.25)
-                p95 = await server.query(P95_BY_JUDGE_MODEL)
+                p95 = [
+                    series
+                    for series in await server.query(P95_BY_JUDGE_MODEL)
+                    if series["metric"].get("judge_model") == JUDGE_MODEL
+                ]
     [series] = p95
     assert series["metric"] == {"judge_model": JUDGE_MODEL}
     # Each call waits 0.06 s at the stub: the p95 lies in or above the 0.05-0.1 s bucket.
