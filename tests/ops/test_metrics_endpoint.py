@@ -10,7 +10,10 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from bsa_judge import telemetry
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from tests.judging.harness import judge_backend, trace
 from tests.ops.scrape import scrape
+from tests.support.judge_script import by_kind
+from tests.support.openai_stub import OpenAIStub
 from tests.support.serving import serving
 
 HEALTH_CHECK = {
@@ -163,3 +166,36 @@ async def test_every_judge_service_series_exists_at_zero_before_any_call() -> No
         for code in ("OK", "InvalidArgument", "Unavailable", "Unauthenticated"):
             handled = frozenset({**labels, "grpc_code": code}.items())
             assert ("grpc_server_handled_total", handled) in exported.samples
+
+
+async def test_a_judge_traces_stream_counts_every_message_both_ways() -> None:
+    bidi = {
+        "grpc_type": "bidi_stream",
+        "grpc_service": "bsa.judge.v1.JudgeService",
+        "grpc_method": "JudgeTraces",
+    }
+    requests = [
+        judge_pb2.JudgeTracesRequest(
+            key=f"k{n}", trace=trace(item_id=f"stream-{n}", reasoning=f"Case {n}: trespass.")
+        )
+        for n in range(3)
+    ]
+    async with (
+        OpenAIStub(by_kind({})) as stub,
+        serving(judges=[judge_backend(stub)], metrics_port=0) as running,
+    ):
+        assert running.metrics is not None
+        before = await scrape(running.metrics.port)
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            call = judge_pb2_grpc.JudgeServiceStub(channel).JudgeTraces(iter(requests))
+            responses = [response async for response in call]
+        after = await scrape(running.metrics.port)
+
+    def moved(name: str, **labels: str) -> float:
+        return after.value(name, **labels) - before.value(name, **labels)
+
+    assert sorted(r.key for r in responses) == ["k0", "k1", "k2"]
+    assert moved("grpc_server_msg_received_total", **bidi) == 3
+    assert moved("grpc_server_msg_sent_total", **bidi) == 3
+    assert moved("grpc_server_handled_total", **bidi, grpc_code="OK") == 1
+    assert moved("grpc_server_handling_seconds_count", **bidi) == 1
