@@ -36,6 +36,10 @@ typecheck: $(STAMP)
 buflint: node_modules/.bin/buf
 	cd protos && ../node_modules/.bin/buf lint
 
+# The committed stubs are what `make proto` generates (pytest runs this check too).
+stubcheck: $(STAMP)
+	$(BIN)/pytest -q tests/foundation/test_stub_drift.py
+
 # The container image's Dockerfile, linted (no Docker engine is needed).
 hadolint: $(STAMP)
 	$(BIN)/hadolint Dockerfile

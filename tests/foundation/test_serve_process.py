@@ -8,6 +8,7 @@ import grpc
 import pytest
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2
 
 from tests.support.judge_script import agreeable_judge
 from tests.support.openai_stub import OpenAIStub
@@ -165,3 +166,28 @@ async def test_sighup_reloads_without_stopping_and_sigint_stops_with_exit_0() ->
         "server_stopping",
         "server_stopped",
     ]
+
+
+async def test_a_stream_the_client_cancels_is_logged_as_cancelled_and_the_server_lives_on() -> None:
+    async with serve_process() as server:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            for attempt in range(8):  # the handler's ending raced the call's release
+                reflection = channel.stream_stream(
+                    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                    request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+                    response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+                )(metadata=(("x-request-id", f"cancelled-{attempt}"),))
+                await reflection.write(reflection_pb2.ServerReflectionRequest(list_services=""))
+                await reflection.read()
+                reflection.cancel()
+            lines = [await _rpc_line(server, f"cancelled-{attempt}") for attempt in range(8)]
+            still = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=JUDGE_SERVICE)
+            )
+        server.send(signal.SIGTERM)
+        assert await server.exit_code() == 0
+    # The handler sees the cancellation, or the end of the requests if that comes first.
+    assert [(line["method"], line["code"] in ("CANCELLED", "OK")) for line in lines] == [
+        ("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", True)
+    ] * 8
+    assert still.status == health_pb2.HealthCheckResponse.SERVING

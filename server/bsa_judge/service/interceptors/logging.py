@@ -40,36 +40,32 @@ def request_id_from(metadata: Any) -> str:
     return uuid.uuid4().hex
 
 
-def _final_code(
-    context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None
-) -> grpc.StatusCode:
-    code: grpc.StatusCode | None = context.code()  # set by abort() or set_code()
-    if code is not None:
-        return code
-    if error is None:
-        return grpc.StatusCode.OK
-    if isinstance(error, asyncio.CancelledError | GeneratorExit):
-        remaining = context.time_remaining()
-        if remaining is not None and remaining <= 0:
-            return grpc.StatusCode.DEADLINE_EXCEEDED
-        return grpc.StatusCode.CANCELLED
-    return grpc.StatusCode.UNKNOWN
-
-
 class _Logged:
-    """The log line of one RPC, written when it ends."""
+    """The log line of one RPC, written when it ends.
+
+    Everything read from the context at the end is plain Python state (the status code);
+    the peer and the deadline are read at the start, while the call is alive: a cancelled
+    stream's handler finishes after gRPC has released the call, and asking it for its
+    peer then crashes the process.
+    """
 
     def __init__(self, method: str, request_id: str) -> None:
         self.method = method
         self.request_id = request_id
-        self._started = time.perf_counter()
+        self._started = time.monotonic()
+        self._peer = ""
+        self._deadline: float | None = None
 
     def begin(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+        self._peer = context.peer()
+        remaining = context.time_remaining()
+        self._deadline = None if remaining is None else self._started + remaining
         context.set_trailing_metadata(((REQUEST_ID_KEY, self.request_id),))
         structlog.contextvars.bind_contextvars(request_id=self.request_id)
 
     def end(self, context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None) -> None:
-        code = _final_code(context, error)
+        ended = time.monotonic()
+        code = self._final_code(context, error, ended)
         level = logging.ERROR if code in _ERROR_CODES else logging.INFO
         if self.method in _QUIET_METHODS and code is grpc.StatusCode.OK:
             level = logging.DEBUG
@@ -78,10 +74,27 @@ class _Logged:
             "rpc",
             method=self.method,
             code=code.name,
-            duration_ms=round((time.perf_counter() - self._started) * 1000, 3),
-            peer=context.peer(),
+            duration_ms=round((ended - self._started) * 1000, 3),
+            peer=self._peer,
         )
         structlog.contextvars.unbind_contextvars("request_id")
+
+    def _final_code(
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        error: BaseException | None,
+        ended: float,
+    ) -> grpc.StatusCode:
+        code: grpc.StatusCode | None = context.code()  # set by abort() or set_code()
+        if code is not None:
+            return code
+        if error is None:
+            return grpc.StatusCode.OK
+        if isinstance(error, asyncio.CancelledError | GeneratorExit):
+            if self._deadline is not None and ended >= self._deadline:
+                return grpc.StatusCode.DEADLINE_EXCEEDED
+            return grpc.StatusCode.CANCELLED
+        return grpc.StatusCode.UNKNOWN
 
 
 def _logging(method: str, metadata: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
