@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     grace_period_s: float = Field(
         default=30.0, ge=0, description="Seconds in-flight RPCs get to finish on shutdown."
     )
+    max_connection_age_s: float | None = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds before a client connection is asked to reconnect (RPCs in flight "
+        "finish first), so round_robin clients re-resolve DNS and reach new pods.",
+    )
 
     # Logging
     log_format: Literal["auto", "json", "console"] = Field(

@@ -49,6 +49,9 @@ async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
         ("grpc.keepalive_time_ms", int(settings.keepalive_time_s * 1000)),
         ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_s * 1000)),
     ]
+    if settings.max_connection_age_s is not None:
+        # GOAWAY after this age (calls in flight go on): clients reconnect and re-resolve.
+        options.append(("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000)))
     credentials = server_credentials(settings)  # bad TLS settings fail before binding
     tokens = load_tokens(settings)
     # Outermost first. The request log wraps everything, so refused calls are logged with
