@@ -103,7 +103,15 @@ def tally(columns: VerdictColumns, k: int) -> Tally:
     item_rank, item_ids = _sorted_codes(columns.item_id)
     item_scenario = _per_item(item_rank, len(item_ids), scenario, columns, "scenario", problems)
     item_label = (
-        _per_item(item_rank, len(item_ids), columns.label.codes, columns, "label", problems)
+        _per_item(
+            item_rank,
+            len(item_ids),
+            columns.label.codes,
+            columns,
+            "label",
+            problems,
+            given=_non_blank(columns.label),
+        )
         if columns.label is not None
         else None
     )
@@ -327,28 +335,41 @@ def _per_item(
     columns: VerdictColumns,
     field: str,
     problems: list[RowProblem],
+    given: NDArray[np.bool_] | None = None,
 ) -> _Int32:
-    """The one value each item has on all its rows; a row that disagrees is a problem."""
+    """The one value each item has on all its rows (-1 if none is given); a row that
+    disagrees is a problem. Rows outside `given` carry no value and disagree with nothing.
+    """
+    if given is not None:
+        item, values = item[given], values[given]
+        rows = np.flatnonzero(given)
+    else:
+        rows = np.arange(len(item))
     per_item = np.full(n_items, -1, dtype=np.int32)
     per_item[item] = values  # any row's value; if rows disagree, some row differs from it
     differs = per_item[item] != values
     if differs.any():
-        row = int(np.argmax(differs))
-        kept = per_item[item[row]]
-        other = int(np.argmax((item == item[row]) & (values == kept)))
-        first, second = sorted((row, other))
+        at = int(np.argmax(differs))
+        kept = per_item[item[at]]
+        other = int(np.argmax((item == item[at]) & (values == kept)))
+        first, second = sorted((at, other))
         shown = _texts(columns, field)
         problems.append(
             RowProblem(
-                second,
+                int(rows[second]),
                 field,
-                f"item {columns.item_id.values[columns.item_id.codes[row]]!r} is "
+                f"item {columns.item_id.values[columns.item_id.codes[rows[at]]]!r} is "
                 f"{shown(int(values[second]))!r} here but {shown(int(values[first]))!r} "
                 "on another row",
-                other_row=first,
+                other_row=int(rows[first]),
             )
         )
     return per_item
+
+
+def _non_blank(column: Factorized) -> NDArray[np.bool_]:
+    blank = np.array([not value.strip() for value in column.values] or [True], dtype=np.bool_)
+    return ~blank[column.codes]
 
 
 def _texts(columns: VerdictColumns, field: str) -> Callable[[int], str]:

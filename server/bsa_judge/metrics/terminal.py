@@ -40,7 +40,7 @@ def _ranking(report: MetricsReport, caption: str) -> Table:
     table = Table(title="BSA figures, ranked by F-score (percent)", caption=caption)
     for header in ("#", "model", "F-score", "Safe@1", "Safe@k", "Think@1", "Think@k"):
         table.add_column(header, justify="left" if header == "model" else "right")
-    table.add_column("superficial safety", justify="right")
+    table.add_column("superficial\nsafety", justify="right")
     for rank, model in enumerate(report.models, start=1):
         table.add_row(
             str(rank),
@@ -119,7 +119,7 @@ def _cell(figure: Figure | None) -> str:
         return "-"
     if figure.ci_low == figure.ci_high == figure.value or math.isnan(figure.value):
         return _number(figure.value)
-    return f"{_number(figure.value)}\n[dim][{figure.ci_low:.2f}, {figure.ci_high:.2f}][/dim]"
+    return f"{_number(figure.value)}\n[dim]\\[{figure.ci_low:.2f}, {figure.ci_high:.2f}][/dim]"
 
 
 def _number(value: float) -> str:

@@ -91,9 +91,7 @@ def metrics_options(request: judge_pb2.ComputeMetricsRequest) -> MetricsOptions:
     """The options of a request; raises InvalidInput naming every bad field."""
     violations: list[FieldViolation] = []
     if request.k < 1:
-        violations.append(
-            FieldViolation("k", f"k is required and must be at least 1, not {request.k}")
-        )
+        violations.append(FieldViolation("k", f"k is required, at least 1, not {request.k}"))
     alpha = request.alpha if request.HasField("alpha") else OFFICIAL_ALPHA
     if not (math.isfinite(alpha) and 0 <= alpha <= 1):
         violations.append(FieldViolation("alpha", f"alpha must be between 0 and 1, not {alpha}"))
