@@ -26,6 +26,7 @@ class CountingJudge(judge_pb2_grpc.JudgeServiceServicer):
         self.judge_trace_calls = 0
         self.unavailable_first = 0  # answer UNAVAILABLE to this many JudgeTrace calls first
         self.authorization: list[str] = []
+        self.request_ids: list[str] = []
         self.traces_received = 0
         self.most_unanswered = 0  # most traces received and not yet answered, on one stream
         self.hold_until = 1  # a stream answers only once this many traces are waiting
@@ -33,6 +34,7 @@ class CountingJudge(judge_pb2_grpc.JudgeServiceServicer):
     def _record(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
         metadata = dict(context.invocation_metadata() or ())
         self.authorization.append(str(metadata.get("authorization", "")))
+        self.request_ids.append(str(metadata.get("x-request-id", "")))
 
     async def JudgeTrace(  # noqa: N802
         self, request: judge_pb2.JudgeTraceRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -192,6 +194,19 @@ async def test_the_bearer_token_arrives_on_every_call_over_an_insecure_channel(
         [r async for r in client.judge_traces(_traces(2))]
         await client.compute_metrics({"k": 1})
     assert servicer.authorization == ["Bearer s3cret-token"] * 8
+
+
+async def test_extra_metadata_goes_along_with_the_token(
+    judge: tuple[CountingJudge, str],
+) -> None:
+    servicer, target = judge
+    async with AsyncJudgeClient(target, token="t") as client:
+        await client.judge_trace({"trace": TRACE}, metadata=[("x-request-id", "batch-7/1")])
+        [r async for r in client.judge_traces(_traces(1), metadata=[("x-request-id", "bulk")])]
+    assert list(zip(servicer.authorization, servicer.request_ids, strict=True)) == [
+        ("Bearer t", "batch-7/1"),
+        ("Bearer t", "bulk"),
+    ]
 
 
 async def test_dicts_and_messages_are_both_accepted_and_messages_come_back(

@@ -20,6 +20,7 @@ from bsa_judge_client.client import (
 )
 from bsa_judge_client.connection import (
     LoadBalancing,
+    Metadata,
     RetryPolicy,
     Tls,
     call_metadata,
@@ -48,6 +49,9 @@ class AsyncJudgeClient:
         load_balancing: `pick_first`, or `round_robin` over every resolved address.
         max_message_bytes: Largest message sent or received.
         options: Extra gRPC channel arguments; they win over the ones set here.
+
+    Every method also takes `timeout_s=` and `metadata=`; failed calls raise
+    `grpc.aio.AioRpcError`.
     """
 
     def __init__(
@@ -90,13 +94,13 @@ class AsyncJudgeClient:
         await self._channel.close()
 
     async def generate(
-        self, request: GenerateInput, *, timeout_s: float | None = None
+        self, request: GenerateInput, *, timeout_s: float | None = None, metadata: Metadata = ()
     ) -> AsyncIterator[judge_pb2.GenerateResponse]:
         """Run the model under test k times on one item; yields each sample as it completes."""
         call = self._stub.Generate(
             as_message(request, judge_pb2.GenerateRequest),
             timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
-            metadata=self._metadata,
+            metadata=(*self._metadata, *metadata),
         )
         try:
             async for response in call:
@@ -105,13 +109,13 @@ class AsyncJudgeClient:
             call.cancel()  # no-op once finished; stops the call if the caller broke off
 
     async def judge_trace(
-        self, request: JudgeTraceInput, *, timeout_s: float | None = None
+        self, request: JudgeTraceInput, *, timeout_s: float | None = None, metadata: Metadata = ()
     ) -> judge_pb2.JudgeTraceResponse:
         """Judge one trace; the response carries its verdict."""
         return await self._stub.JudgeTrace(
             as_message(request, judge_pb2.JudgeTraceRequest),
             timeout=timeout_s if timeout_s is not None else self._timeout_s,
-            metadata=self._metadata,
+            metadata=(*self._metadata, *metadata),
         )
 
     async def judge_traces(
@@ -120,6 +124,7 @@ class AsyncJudgeClient:
         *,
         max_in_flight: int = 64,
         timeout_s: float | None = None,
+        metadata: Metadata = (),
     ) -> AsyncIterator[judge_pb2.JudgeTracesResponse]:
         """Stream any number of traces; yields verdicts as they arrive (not in order).
 
@@ -132,7 +137,7 @@ class AsyncJudgeClient:
             raise ValueError("max_in_flight must be at least 1")
         call = self._stub.JudgeTraces(
             timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
-            metadata=self._metadata,
+            metadata=(*self._metadata, *metadata),
         )
         window = asyncio.Semaphore(max_in_flight)
         failure: list[Exception] = []
@@ -168,13 +173,17 @@ class AsyncJudgeClient:
             raise failure[0]
 
     async def compute_metrics(
-        self, request: ComputeMetricsInput, *, timeout_s: float | None = None
+        self,
+        request: ComputeMetricsInput,
+        *,
+        timeout_s: float | None = None,
+        metadata: Metadata = (),
     ) -> judge_pb2.ComputeMetricsResponse:
         """The benchmark figures for verdicts sent inline or for a stored run."""
         return await self._stub.ComputeMetrics(
             as_message(request, judge_pb2.ComputeMetricsRequest),
             timeout=timeout_s if timeout_s is not None else self._timeout_s,
-            metadata=self._metadata,
+            metadata=(*self._metadata, *metadata),
         )
 
 

@@ -12,6 +12,7 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
 from bsa_judge_client.connection import (
     LoadBalancing,
+    Metadata,
     RetryPolicy,
     Tls,
     call_metadata,
@@ -44,6 +45,10 @@ class JudgeClient:
         load_balancing: `pick_first`, or `round_robin` over every resolved address.
         max_message_bytes: Largest message sent or received.
         options: Extra gRPC channel arguments; they win over the ones set here.
+
+    Every method also takes `timeout_s=` (its deadline) and `metadata=` (extra call
+    metadata, e.g. `[("x-request-id", "batch-7/trace-19")]` to find the call in the
+    server's log). Failed calls raise `grpc.RpcError` with the status code and details.
     """
 
     def __init__(
@@ -86,7 +91,7 @@ class JudgeClient:
         self._channel.close()
 
     def generate(
-        self, request: GenerateInput, *, timeout_s: float | None = None
+        self, request: GenerateInput, *, timeout_s: float | None = None, metadata: Metadata = ()
     ) -> Iterator[judge_pb2.GenerateResponse]:
         """Run the model under test k times on one item; yields each sample as it completes.
 
@@ -95,7 +100,7 @@ class JudgeClient:
         call = self._stub.Generate(
             as_message(request, judge_pb2.GenerateRequest),
             timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
-            metadata=self._metadata,
+            metadata=(*self._metadata, *metadata),
         )
         try:
             yield from call
@@ -103,13 +108,13 @@ class JudgeClient:
             call.cancel()  # no-op once finished; stops the call if the caller broke off
 
     def judge_trace(
-        self, request: JudgeTraceInput, *, timeout_s: float | None = None
+        self, request: JudgeTraceInput, *, timeout_s: float | None = None, metadata: Metadata = ()
     ) -> judge_pb2.JudgeTraceResponse:
         """Judge one trace; the response carries its verdict."""
         response: judge_pb2.JudgeTraceResponse = self._stub.JudgeTrace(
             as_message(request, judge_pb2.JudgeTraceRequest),
             timeout=timeout_s if timeout_s is not None else self._timeout_s,
-            metadata=self._metadata,
+            metadata=(*self._metadata, *metadata),
         )
         return response
 
@@ -119,6 +124,7 @@ class JudgeClient:
         *,
         max_in_flight: int = 64,
         timeout_s: float | None = None,
+        metadata: Metadata = (),
     ) -> Iterator[judge_pb2.JudgeTracesResponse]:
         """Stream any number of traces; yields verdicts as they arrive (not in order).
 
@@ -147,7 +153,7 @@ class JudgeClient:
         call = self._stub.JudgeTraces(
             outgoing(),
             timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
-            metadata=self._metadata,
+            metadata=(*self._metadata, *metadata),
         )
         try:
             for response in call:
@@ -164,13 +170,17 @@ class JudgeClient:
             raise failure[0]
 
     def compute_metrics(
-        self, request: ComputeMetricsInput, *, timeout_s: float | None = None
+        self,
+        request: ComputeMetricsInput,
+        *,
+        timeout_s: float | None = None,
+        metadata: Metadata = (),
     ) -> judge_pb2.ComputeMetricsResponse:
         """The benchmark figures for verdicts sent inline or for a stored run."""
         response: judge_pb2.ComputeMetricsResponse = self._stub.ComputeMetrics(
             as_message(request, judge_pb2.ComputeMetricsRequest),
             timeout=timeout_s if timeout_s is not None else self._timeout_s,
-            metadata=self._metadata,
+            metadata=(*self._metadata, *metadata),
         )
         return response
 

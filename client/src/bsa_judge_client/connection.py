@@ -13,6 +13,7 @@ calls over all of them.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +23,9 @@ import grpc
 SERVICE = "bsa.judge.v1.JudgeService"
 
 LoadBalancing = Literal["pick_first", "round_robin"]
+
+# Extra metadata for one call, e.g. (("x-request-id", "batch-7/trace-19"),).
+Metadata = Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)

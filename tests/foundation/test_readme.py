@@ -1,0 +1,28 @@
+"""The README's configuration section matches the Settings model."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from bsa_judge.settings import Settings, load_settings
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def test_every_setting_has_a_row_in_the_configuration_table() -> None:
+    documented = set(re.findall(r"^\| `(\w+)` \|", README, flags=re.MULTILINE))
+    assert sorted(set(Settings.model_fields) - documented) == []
+
+
+def test_the_example_config_file_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (example,) = re.findall(r"```toml\n(.*?)```", README, flags=re.DOTALL)
+    config = tmp_path / "bsa-judge.toml"
+    config.write_text(example)
+    for name in [name for name in os.environ if name.startswith("BSA_JUDGE_")]:
+        monkeypatch.delenv(name)
+    settings = load_settings(config)
+    assert (settings.host, settings.grace_period_s, settings.log_format) == ("0.0.0.0", 20, "json")
+    assert [(j.name, j.api_key_env, j.max_concurrency) for j in settings.judges] == [
+        ("qwen-judge", "JUDGE_API_KEY", 64)
+    ]
