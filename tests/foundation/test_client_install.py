@@ -16,12 +16,13 @@ import bsa_judge_client
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from bsa_judge_client import JudgeClient
 JudgeClient("127.0.0.1:1").close()
-package = pathlib.Path(judge_pb2.__file__).parent
+site = pathlib.Path(judge_pb2.__file__).parents[3]
 print(json.dumps({
     "distributions": sorted(d.metadata["Name"].lower() for d in importlib.metadata.distributions()),
     "server_modules": [m for m in ("bsa_judge", "openai", "structlog", "pydantic", "grpc_health",
                                    "grpc_status", "grpc_tools") if importlib.util.find_spec(m)],
-    "typed": sorted(p.name for p in package.glob("*.pyi")),
+    "typed": sorted(str(p.relative_to(site)) for top in ("bsa", "bsa_judge_client")
+                    for p in (site / top).rglob("*") if p.suffix == ".pyi" or p.name == "py.typed"),
     "message": judge_pb2.Trace(answer="ok").answer,
 }))
 """
@@ -54,6 +55,11 @@ def test_the_client_installs_into_a_fresh_virtualenv_without_any_server_dependen
     assert json.loads(probe.stdout) == {
         "distributions": ["bsa-judge-client", "grpcio", "protobuf", "typing_extensions"],
         "server_modules": [],
-        "typed": ["judge_pb2.pyi", "judge_pb2_grpc.pyi"],
+        "typed": [  # PEP 561: a caller's mypy reads the stubs' types
+            "bsa/judge/v1/judge_pb2.pyi",
+            "bsa/judge/v1/judge_pb2_grpc.pyi",
+            "bsa/py.typed",
+            "bsa_judge_client/py.typed",
+        ],
         "message": "ok",
     }
