@@ -2,7 +2,10 @@
 
 import asyncio
 import json
+import os
 import signal
+import socket
+import sys
 
 import grpc
 import pytest
@@ -191,3 +194,38 @@ async def test_a_stream_the_client_cancels_is_logged_as_cancelled_and_the_server
         ("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", True)
     ] * 8
     assert still.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def _serve_until_exit(*flags: str) -> tuple[int, str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bsa_judge.cli", "serve", "--log-format=json", *flags,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=environment,
+    )  # fmt: skip
+    async with asyncio.timeout(60):
+        stdout, stderr = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def test_bad_settings_exit_2_with_a_message_naming_the_setting() -> None:
+    code, stdout, stderr = await _serve_until_exit("--port=70000")
+    assert (code, stdout, stderr) == (
+        2,
+        "",
+        "bsa-judge serve: invalid settings: port: "
+        "Input should be less than or equal to 65535 (got 70000)\n",
+    )
+
+
+async def test_a_port_already_taken_exits_1_with_a_logged_reason() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, stdout, _ = await _serve_until_exit(f"--port={port}", "--metrics-port=none")
+    events = [json.loads(line) for line in stdout.splitlines()]
+    assert code == 1
+    assert [(e["event"], e["port"], e["level"]) for e in events] == [
+        ("server_start_failed", port, "error")
+    ]
