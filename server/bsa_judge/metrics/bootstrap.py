@@ -54,11 +54,12 @@ def intervals(
         batch = cells[start : start + chunk]
         shares = counts[batch] / n_items[batch, None]
         drawn = rng.multinomial(n_items[batch], shares, size=(resamples, len(batch)))
-        if ratio:
-            with np.errstate(invalid="ignore"):
-                statistic = (drawn @ outcome_num) / (drawn @ outcome_den)
-        else:
+        if not ratio:
             statistic = (drawn @ (outcome_num / outcome_den)) / n_items[batch]
+            low[batch], high[batch] = np.quantile(statistic, [tail, 1 - tail], axis=0)
+            continue
+        with np.errstate(invalid="ignore"):
+            statistic = (drawn @ outcome_num) / (drawn @ outcome_den)
         with warnings.catch_warnings():
             # Tiny resample counts can leave a ratio undefined in every resample: NaN bounds.
             warnings.simplefilter("ignore", RuntimeWarning)

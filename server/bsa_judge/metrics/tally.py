@@ -119,7 +119,9 @@ def tally(columns: VerdictColumns, k: int) -> Tally:
         raise VerdictError(problems)
 
     pair_key = model_rank.astype(np.int64) * len(item_ids) + item_rank
+    del model_rank, item_rank  # ten million rows: keep the peak of memory down
     entry, keys = _compact(pair_key, len(models) * len(item_ids))
+    del pair_key
     _check_samples_per_item(columns, entry, len(keys), k, models, item_ids, keys)
 
     def count(flags: NDArray[np.bool_]) -> _Int32:
@@ -232,7 +234,7 @@ def _thinking_codes(
     thinking = columns.thinking_label
     width = max(len(thinking.values), 1)
     valid = scenario >= 0
-    combo = np.where(valid, scenario.astype(np.int64) * width + thinking.codes, -1)
+    combo = np.where(valid, scenario.astype(np.int32) * np.int32(width) + thinking.codes, -1)
     table = np.full(len(SCENARIOS) * width, _NONE, dtype=np.int8)
     errors: dict[int, str] = {}
     for key in np.flatnonzero(np.bincount(combo[valid], minlength=len(table))).tolist():
@@ -340,11 +342,10 @@ def _per_item(
     """The one value each item has on all its rows (-1 if none is given); a row that
     disagrees is a problem. Rows outside `given` carry no value and disagree with nothing.
     """
-    if given is not None:
+    rows: NDArray[np.intp] | None = None
+    if given is not None and not given.all():
         item, values = item[given], values[given]
         rows = np.flatnonzero(given)
-    else:
-        rows = np.arange(len(item))
     per_item = np.full(n_items, -1, dtype=np.int32)
     per_item[item] = values  # any row's value; if rows disagree, some row differs from it
     differs = per_item[item] != values
@@ -353,15 +354,19 @@ def _per_item(
         kept = per_item[item[at]]
         other = int(np.argmax((item == item[at]) & (values == kept)))
         first, second = sorted((at, other))
+
+        def row_of(position: int) -> int:
+            return position if rows is None else int(rows[position])
+
         shown = _texts(columns, field)
         problems.append(
             RowProblem(
-                int(rows[second]),
+                row_of(second),
                 field,
-                f"item {columns.item_id.values[columns.item_id.codes[rows[at]]]!r} is "
+                f"item {columns.item_id.values[columns.item_id.codes[row_of(at)]]!r} is "
                 f"{shown(int(values[second]))!r} here but {shown(int(values[first]))!r} "
                 "on another row",
-                other_row=int(rows[first]),
+                other_row=row_of(first),
             )
         )
     return per_item
@@ -380,19 +385,19 @@ def _texts(columns: VerdictColumns, field: str) -> Callable[[int], str]:
     return lambda code: values[code]
 
 
-def _compact(keys: NDArray[np.int64], size: int) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
+def _compact(keys: NDArray[np.int64], size: int) -> tuple[_Int32, NDArray[np.int64]]:
     """Dense entry numbers for keys, in key order, and the distinct keys."""
     if size <= 8 * len(keys) + 1024:  # a dense table is cheaper than a sort
         present = np.bincount(keys, minlength=size) > 0
-        numbering = np.cumsum(present) - 1
+        numbering = (np.cumsum(present) - 1).astype(np.int32)
         return numbering[keys], np.flatnonzero(present).astype(np.int64)
     distinct, entry = np.unique(keys, return_inverse=True)
-    return entry.astype(np.intp), distinct
+    return entry.astype(np.int32), distinct
 
 
 def _check_samples_per_item(
     columns: VerdictColumns,
-    entry: NDArray[np.intp],
+    entry: _Int32,
     n_entries: int,
     k: int,
     models: tuple[str, ...],
@@ -415,14 +420,16 @@ def _check_samples_per_item(
     given = columns.has_sample_index
     if not given.any():
         return  # numbered by order of appearance: distinct by construction
-    index = columns.sample_index.copy()
+    index = columns.sample_index
     if not given.all():
+        index = index.copy()
         rows = np.flatnonzero(~given)
         index[rows] = _order_of_appearance(entry[rows])
-    sample_key = entry.astype(np.int64) * k + index
-    ordered = np.sort(sample_key)
+    ordered = entry.astype(np.int64) * k + index
+    ordered.sort()
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
     if len(repeated):
+        sample_key = entry.astype(np.int64) * k + index
         first: dict[int, int] = {}
         for row in np.flatnonzero(np.isin(sample_key, repeated)).tolist():
             key = int(sample_key[row])
@@ -440,7 +447,7 @@ def _check_samples_per_item(
             first[key] = row
 
 
-def _order_of_appearance(groups: NDArray[np.intp]) -> NDArray[np.int64]:
+def _order_of_appearance(groups: _Int32) -> NDArray[np.int64]:
     """For each row, how many earlier rows share its group (0 for the first)."""
     order = np.argsort(groups, kind="stable")
     sorted_groups = groups[order]

@@ -30,6 +30,10 @@ FIELDS = (
 )
 
 
+#: The status text that stands for "no status given: usable when both labels are present".
+FROM_LABELS = ""
+
+
 @dataclass(frozen=True, slots=True)
 class ScoredVerdict:
     """One judged sample: a row of the official evaluation CSV, with its statuses.
@@ -157,23 +161,8 @@ class VerdictColumns:
             thinking_label=Factorized.concat([p.thinking_label for p in parts]),
             sample_index=np.concatenate([p.sample_index for p in parts]),
             has_sample_index=np.concatenate([p.has_sample_index for p in parts]),
-            # A source without statuses reads as "usable when labelled"; spelled out per row.
-            status=_statuses_spelled_out(parts),
+            # A source without statuses reads as "usable when labelled", spelled out per row.
+            status=optional("status", FROM_LABELS),
             label=optional("label", ""),
             sample_status=optional("sample_status", SampleStatus.OK.value),
         )
-
-
-#: The status text that stands for "no status column: usable when both labels are present".
-FROM_LABELS = ""
-
-
-def _statuses_spelled_out(parts: Sequence[VerdictColumns]) -> Factorized | None:
-    if all(p.status is None for p in parts):
-        return None
-    return Factorized.concat(
-        [
-            p.status if p.status is not None else Factorized.constant(FROM_LABELS, len(p))
-            for p in parts
-        ]
-    )
