@@ -13,17 +13,16 @@ import argparse
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bsa_judge.benchmark.dataset import DatasetError, load_items
-from bsa_judge.metrics.compute import metrics_for
-from bsa_judge.metrics.dataset_labels import with_dataset_labels
-from bsa_judge.metrics.files import VerdictFile, describe, read_verdict_file
 from bsa_judge.metrics.policy import MissingSamplePolicy
-from bsa_judge.metrics.problems import UnreadableFile, VerdictError
-from bsa_judge.metrics.records import write_csv, write_json
 from bsa_judge.metrics.report import OFFICIAL_ALPHA, MetricsOptions, MetricsReport
-from bsa_judge.metrics.verdicts import VerdictColumns
+
+if TYPE_CHECKING:
+    from bsa_judge.benchmark.item import Item
+
+# numpy, pyarrow and the metrics core are imported when the command runs, so that the other
+# subcommands (and `--help`) do not pay for them.
 
 #: Samples per item when --k is not given: the paper's (and the official script's) k.
 DEFAULT_K = 5
@@ -124,6 +123,12 @@ def report_for_files(
     paths: list[Path], options: MetricsOptions, *, dataset: Path | None = None
 ) -> MetricsReport:
     """The report for verdict files; raises MetricsInputError naming file, row and column."""
+    from bsa_judge.metrics.compute import metrics_for
+    from bsa_judge.metrics.dataset_labels import with_dataset_labels
+    from bsa_judge.metrics.files import VerdictFile, describe, read_verdict_file
+    from bsa_judge.metrics.problems import UnreadableFile, VerdictError
+    from bsa_judge.metrics.verdicts import VerdictColumns
+
     files: list[VerdictFile] = []
     for path in paths:
         try:
@@ -141,7 +146,9 @@ def report_for_files(
         raise MetricsInputError("\n".join(describe(files, p) for p in error.problems)) from None
 
 
-def _dataset_items(path: Path) -> list[Any]:
+def _dataset_items(path: Path) -> list[Item]:
+    from bsa_judge.benchmark.dataset import DatasetError, load_items
+
     try:
         return list(load_items(path))
     except DatasetError as error:
@@ -151,6 +158,8 @@ def _dataset_items(path: Path) -> list[Any]:
 
 
 def _write(report: MetricsReport, form: str, stream: TextIO) -> None:
+    from bsa_judge.metrics.records import write_csv, write_json
+
     if form == "csv":
         write_csv(report, stream)
     elif form == "json":
