@@ -86,9 +86,9 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
         if request.WhichOneof("source") == "run_id":
             raise FailedPrecondition("storage is not configured")
         options = convert_metrics.metrics_options(request)
-        columns = convert_metrics.inline_samples(request)
+        # Up to millions of samples to convert and score: off the event loop.
+        columns = await asyncio.to_thread(convert_metrics.inline_samples, request)
         try:
-            # Numpy work on up to millions of rows: off the event loop.
             report = await asyncio.to_thread(metrics_for, columns, options)
         except VerdictError as error:
             raise convert_metrics.invalid_samples(error) from None
