@@ -22,9 +22,7 @@ LogFormat = Literal["auto", "json", "console"]
 # Per-request HTTP lines of the upstream clients drown everything else at info.
 _CHATTY_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2")
 
-_SECRET_KEYS = frozenset(
-    {"api_key", "authorization", "token", "tokens", "password", "secret", "bearer"}
-)
+_SECRET_KEYS = frozenset({"api_key", "authorization", "token", "password", "secret", "bearer"})
 _SECRET_TEXT = re.compile(
     r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"  # authorization header values
     r"|\bsk-[A-Za-z0-9_-]{8,}"  # OpenAI-style API keys
