@@ -1,8 +1,10 @@
 """Every RPC carries a request id: the caller's x-request-id, or one made up, echoed back."""
 
 import re
+from pathlib import Path
 
 import grpc
+import pytest
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -57,3 +59,16 @@ async def test_the_request_id_survives_an_error_status_with_details() -> None:
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert _request_ids(trailing) == ["req-bad-trace"]
     assert "grpc-status-details-bin" in [key for key, _ in trailing or ()]  # type: ignore[attr-defined]
+
+
+async def test_a_call_refused_by_auth_still_carries_its_request_id(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens"
+    tokens.write_text("team-token\n")
+    async with serving(auth_tokens_file=tokens) as running:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await judge_pb2_grpc.JudgeServiceStub(channel).JudgeTrace(
+                    judge_pb2.JudgeTraceRequest(), metadata=(("x-request-id", "no-token"),)
+                )
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert _request_ids(refused.value.trailing_metadata()) == ["no-token"]
