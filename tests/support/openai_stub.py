@@ -65,9 +65,10 @@ def text_reply(text: str) -> Script:
 class OpenAIStub:
     """The stub server. Use `async with OpenAIStub(script) as stub:`; `stub.base_url` is /v1."""
 
-    def __init__(self, script: Script, *, host: str = "127.0.0.1") -> None:
+    def __init__(self, script: Script, *, host: str = "127.0.0.1", backlog: int = 128) -> None:
         self.script = script
         self.host = host
+        self.backlog = backlog  # pending connections; benches opening hundreds at once raise it
         self.calls = 0
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
@@ -87,7 +88,7 @@ class OpenAIStub:
         app.router.add_get("/v1/models", self._models)
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
+        site = web.TCPSite(self._runner, self.host, 0, backlog=self.backlog)
         await site.start()
         server = site._server
         assert server is not None
