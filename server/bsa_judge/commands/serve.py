@@ -13,13 +13,11 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from bsa_judge.logs import configure_logging
-from bsa_judge.runtime import Runtime
-from bsa_judge.service.server import start_server
 from bsa_judge.settings import (
     CONFIG_ENV,
     Settings,
@@ -28,6 +26,9 @@ from bsa_judge.settings import (
     flag_values,
     load_settings,
 )
+
+if TYPE_CHECKING:
+    from bsa_judge.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(settings: Settings) -> int:
     """Start the server, wait for a stop signal, shut down gracefully; returns the exit code."""
+    # Imported here so that other subcommands (metrics) do not pay for the server's imports.
+    from bsa_judge.runtime import Runtime
+    from bsa_judge.service.server import start_server
+
     try:
         runtime = await Runtime.build(settings)
         # Handlers go in before the server starts and says so, so that a signal sent as soon
