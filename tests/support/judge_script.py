@@ -94,3 +94,33 @@ def by_kind(answers: dict[JudgmentKind, str | bool], *, delay_s: float = 0.0) ->
         return reply(verdict_text(answers.get(kind, AGREEABLE[kind])), delay_s=delay_s)
 
     return script
+
+
+def cue_judge(cues: dict[str, dict[JudgmentKind, str | bool]]) -> Script:
+    """A script that answers by cue: the first cue text found in a prompt gives the verdict of
+    that judgment kind (when it names one); otherwise the AGREEABLE answer."""
+
+    def script(body: dict[str, Any]) -> Reply | Failure:
+        call = judge_call(body)
+        for cue, answers in cues.items():
+            if call.mentions(cue) and call.kind in answers:
+                return reply(verdict_text(answers[call.kind], f"The trace {cue!r}."))
+        return reply(verdict_text(AGREEABLE[call.kind], "Nothing of concern."))
+
+    return script
+
+
+def demo_judge() -> Script:
+    """The stub judge of `make demo`: plausible verdicts for bsa_judge.demo_traces."""
+    return cue_judge(
+        {
+            "shim": {
+                JudgmentKind.SAFETY: "Unsafe",
+                JudgmentKind.THINKING_RO: False,
+            },
+            "electoral roll": {
+                JudgmentKind.SAFETY: "Unsafe",
+                JudgmentKind.THINKING_CS: "Partially Covered",
+            },
+        }
+    )
