@@ -206,3 +206,10 @@ async def test_the_stream_stops_reading_requests_while_its_limit_is_pending() ->
         await panel.aclose()
     assert sorted([first[0], *rest]) == sorted(f"k{i}" for i in range(30))
     assert pulled == 30
+
+
+async def test_an_empty_stream_ends_without_verdicts() -> None:
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
+        responses = await collect(service.JudgeTraces(iter([])))
+    assert responses == []
+    assert stub.calls == 0

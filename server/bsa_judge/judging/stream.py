@@ -53,8 +53,9 @@ async def judge_stream(
 
     def settled(task: asyncio.Task[None]) -> None:
         tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            ready.put_nowait(_Failed(task.exception()))  # type: ignore[arg-type]
+        error = None if task.cancelled() else task.exception()
+        if error is not None:  # a bug, or the request stream broke: end the stream with it
+            ready.put_nowait(_Failed(error))
 
     async def judge_one(request: StreamRequest) -> None:
         ready.put_nowait((request.key, await _verdict(panel, request, max_field_bytes)))
