@@ -51,28 +51,49 @@ GO_CODE_NAMES: dict[grpc.StatusCode, str] = {
 }
 
 
+class _Series:
+    """The metric children of one method, looked up once (labels() takes a lock each time)."""
+
+    def __init__(self, labels: tuple[str, str, str]) -> None:
+        self.started = telemetry.GRPC_STARTED.labels(*labels)
+        self.received = telemetry.GRPC_MSG_RECEIVED.labels(*labels)
+        self.sent = telemetry.GRPC_MSG_SENT.labels(*labels)
+        self.seconds = telemetry.GRPC_HANDLING_SECONDS.labels(*labels)
+        self.handled = {
+            code: telemetry.GRPC_HANDLED.labels(*labels, name)
+            for code, name in GO_CODE_NAMES.items()
+        }
+
+
+_SERIES: dict[tuple[str, str, str], _Series] = {}
+
+
+def _series(labels: tuple[str, str, str]) -> _Series:
+    series = _SERIES.get(labels)
+    if series is None:
+        series = _SERIES[labels] = _Series(labels)
+    return series
+
+
 class _Call:
     """The metrics of one RPC while it runs."""
 
     def __init__(self, labels: tuple[str, str, str]) -> None:
-        self._labels = labels
+        self._series = _series(labels)
         self._started = time.perf_counter()
-        telemetry.GRPC_STARTED.labels(*labels).inc()
+        self._series.started.inc()
 
     def received(self) -> None:
-        telemetry.GRPC_MSG_RECEIVED.labels(*self._labels).inc()
+        self._series.received.inc()
 
     def sent(self) -> None:
-        telemetry.GRPC_MSG_SENT.labels(*self._labels).inc()
+        self._series.sent.inc()
 
     def finish(
         self, context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None
     ) -> None:
-        code = _final_code(context, error)
-        telemetry.GRPC_HANDLED.labels(*self._labels, GO_CODE_NAMES[code]).inc()
-        telemetry.GRPC_HANDLING_SECONDS.labels(*self._labels).observe(
-            time.perf_counter() - self._started
-        )
+        self._series.handled[_final_code(context, error)].inc()
+        self._series.seconds.observe(time.perf_counter() - self._started)
 
 
 def _final_code(
@@ -179,13 +200,7 @@ def initialize(service: ServiceDescriptor) -> None:
     that rate() and increase() see the first RPC after a start instead of a new series."""
     for method in service.methods:
         kind = streaming_kind(method.client_streaming, method.server_streaming)
-        labels = (kind, service.full_name, method.name)
-        telemetry.GRPC_STARTED.labels(*labels)
-        telemetry.GRPC_MSG_RECEIVED.labels(*labels)
-        telemetry.GRPC_MSG_SENT.labels(*labels)
-        telemetry.GRPC_HANDLING_SECONDS.labels(*labels)
-        for code in GO_CODE_NAMES.values():
-            telemetry.GRPC_HANDLED.labels(*labels, code)
+        _series((kind, service.full_name, method.name))
 
 
 class PrometheusInterceptor(grpc.aio.ServerInterceptor):
