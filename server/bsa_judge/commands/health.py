@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import grpc
-from grpc_health.v1 import health_pb2
-
-from bsa_judge.settings import Settings
+if TYPE_CHECKING:
+    import grpc
 
 
 def register(subcommands: Any) -> None:
@@ -37,6 +35,12 @@ def register(subcommands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the serving status; 0 when SERVING, 1 otherwise (unreachable included)."""
+    # Imported here, not at the top: every other subcommand loads this module too.
+    import grpc
+    from grpc_health.v1 import health_pb2
+
+    from bsa_judge.settings import Settings
+
     address = args.address or f"127.0.0.1:{Settings().port}"
     try:
         with _channel(address, args) as channel:
@@ -57,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _channel(address: str, args: argparse.Namespace) -> grpc.Channel:
+    import grpc
+
     if args.tls_ca is None:
         return grpc.insecure_channel(address)
     credentials = grpc.ssl_channel_credentials(
