@@ -18,9 +18,19 @@ $(STAMP): pyproject.toml client/pyproject.toml requirements/constraints.txt
 
 install: $(STAMP)
 
-node_modules/.bin/buf: package.json
+# buf comes from the npm package @bufbuild/buf (package.json); on a machine without npm,
+# from the same release on PyPI (buf-bin), so that Python alone is enough.
+NPM ?= $(shell command -v npm 2>/dev/null)
+ifneq ($(NPM),)
+BUF := node_modules/.bin/buf
+$(BUF): package.json
 	npm install --no-audit --no-fund --silent
 	touch $@
+else
+BUF := $(VENV)/bin/buf
+$(BUF): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt buf-bin
+endif
 
 # Regenerate the committed stubs (messages, gRPC stubs and their typed .pyi).
 proto: $(STAMP)
@@ -33,8 +43,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy server client/src
 
-buflint: node_modules/.bin/buf
-	cd protos && ../node_modules/.bin/buf lint
+buflint: $(BUF)
+	cd protos && $(abspath $(BUF)) lint
 
 # The committed stubs are what `make proto` generates (pytest runs this check too).
 stubcheck: $(STAMP)
