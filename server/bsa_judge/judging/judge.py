@@ -13,8 +13,6 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from openai.types.chat import ChatCompletion
-
 from bsa_judge import telemetry
 from bsa_judge.backends.endpoint import ChatEndpoint, FailureCause, UpstreamFailure
 from bsa_judge.benchmark.status import JudgmentStatus
@@ -127,7 +125,7 @@ class Judge:
             attempts += 1
             call_started = time.perf_counter()
             try:
-                completion = await self.endpoint.complete(messages, **params)
+                completion = await self.endpoint.complete_json(messages, **params)
             except UpstreamFailure as failure:
                 status = (
                     JudgmentStatus.TIMEOUT
@@ -165,14 +163,21 @@ class Judge:
         await self.endpoint.aclose()
 
 
-def _usage(completion: ChatCompletion) -> TokenUsage:
-    usage = completion.usage
-    if usage is None:
+def _usage(completion: dict[str, Any]) -> TokenUsage:
+    usage = completion.get("usage")
+    if not isinstance(usage, dict):
         return TokenUsage()
-    return TokenUsage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+    return TokenUsage(_count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens")))
 
 
-def _content(completion: ChatCompletion) -> str:
-    if not completion.choices:
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _content(completion: dict[str, Any]) -> str:
+    """The first choice's text; empty (and so unreadable) for any other shape."""
+    try:
+        content = completion["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
         return ""
-    return completion.choices[0].message.content or ""
+    return content if isinstance(content, str) else ""
