@@ -140,3 +140,13 @@ async def test_a_reask_that_is_answered_properly_gives_the_label() -> None:
     assert verdict.thinking.attempts == 2
     assert verdict.thinking.raw_output == ""
     assert verdict.thinking.explanation == "Misses the legal risk."
+
+
+async def test_a_reply_that_is_not_a_chat_completion_is_unreadable_never_a_label() -> None:
+    script, calls = scripted({SAFETY: [Failure(200, body={"verdict": "Safe"})]})
+    async with OpenAIStub(script) as stub, judge_service(stub) as service:
+        verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+    assert calls[SAFETY] == 3
+    assert verdict.safety.status == judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE
+    assert verdict.safety_label == judge_pb2.SAFETY_LABEL_UNSPECIFIED
+    assert verdict.safety.error.endswith("the judge returned no text")
