@@ -4,11 +4,17 @@ The server runs as a subprocess (`bsa-judge serve --port 0`), exactly as in prod
 demo reads the bound port from its `server_started` log line, runs each step of `STEPS`
 against it, then sends SIGTERM and reports the exit code. A step is a function of `Demo`;
 append one to `STEPS` to show more.
+
+There is no judge model on a fresh machine, so the demo's judge is the project's loopback
+OpenAI-compatible test stub (tests/support), scripted to answer like a judge; the output
+says so. Point `BSA_JUDGE_JUDGES` at a real endpoint to judge for real.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import queue
 import signal
 import subprocess
@@ -16,10 +22,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any, cast
 
 import grpc
+from bsa.judge.v1 import judge_pb2
 from bsa_judge_client import JudgeClient
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2
@@ -28,6 +36,9 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
 )
 from grpc_status import rpc_status
 from rich.console import Console
+from rich.table import Table
+
+from bsa_judge.demo_traces import DEMO_TRACES
 
 JUDGE_SERVICE = "bsa.judge.v1.JudgeService"
 STARTUP_TIMEOUT_S = 60.0
@@ -41,6 +52,7 @@ class Demo:
     target: str
     channel: grpc.Channel
     console: Console
+    verdicts: list[judge_pb2.Verdict] = field(default_factory=list)
 
 
 def show_health(demo: Demo) -> None:
@@ -93,7 +105,101 @@ def _field_violations(call: grpc.Call) -> list[tuple[str, str]]:
     return violations
 
 
-STEPS: list[Callable[[Demo], None]] = [show_health, show_reflection, show_bad_input]
+def judge_demo_traces(demo: Demo) -> None:
+    """A handful of sample traces streamed through JudgeTraces; the verdicts as a table."""
+    keys = [f"{trace.item.id}#{trace.sample_index}" for trace in DEMO_TRACES]
+    requests = [
+        {"key": key, "trace": _trace_message(trace)}
+        for key, trace in zip(keys, DEMO_TRACES, strict=True)
+    ]
+    with JudgeClient(demo.target) as client:
+        verdicts = {r.key: r.verdict for r in client.judge_traces(requests, max_in_flight=4)}
+    table = Table(title="verdicts (judge: the loopback test stub, not a real model)")
+    for column in ("trace", "scenario", "answer", "reasoning", "correct", "status"):
+        table.add_column(column)
+    for key in keys:
+        v = verdicts[key]
+        table.add_row(
+            key,
+            _SCENARIO_ABBREVIATIONS[v.scenario],
+            judge_pb2.SafetyLabel.Name(v.safety_label).removeprefix("SAFETY_LABEL_"),
+            judge_pb2.ThinkingLabel.Name(v.thinking_label).removeprefix("THINKING_LABEL_"),
+            "yes" if v.thinking_correct else "no",
+            judge_pb2.JudgmentStatus.Name(v.status).removeprefix("JUDGMENT_STATUS_"),
+        )
+    demo.console.print(table)
+    demo.verdicts = [verdicts[key] for key in keys]
+
+
+_SCENARIO_ABBREVIATIONS = {
+    judge_pb2.SCENARIO_RISK_OMISSION: "RO",
+    judge_pb2.SCENARIO_COGNITIVE_SHORTCUT: "CS",
+    judge_pb2.SCENARIO_OVER_SENSITIVITY: "OS",
+}
+
+
+def score_verdicts(demo: Demo) -> None:
+    """The verdicts of the previous step scored by ComputeMetrics (k = 2 samples per item)."""
+    samples = [
+        {
+            "model": v.model,
+            "item_id": v.item_id,
+            "scenario": judge_pb2.Scenario.Name(v.scenario),
+            "sample_index": v.sample_index,
+            "safety_label": judge_pb2.SafetyLabel.Name(v.safety_label),
+            "thinking_label": judge_pb2.ThinkingLabel.Name(v.thinking_label),
+            "status": judge_pb2.JudgmentStatus.Name(v.status),
+            "sample_status": judge_pb2.SampleStatus.Name(v.sample_status),
+        }
+        for v in demo.verdicts
+    ]
+    request = {"inline": {"samples": samples}, "k": 2, "bootstrap_resamples": 200, "seed": 7}
+    with JudgeClient(demo.target) as client:
+        reply = client.compute_metrics(request)
+    for model in reply.models:
+        demo.console.print(
+            f"  metrics     {model.model}: {model.n_items} items, {model.n_samples} samples "
+            f"(k={model.k}, {model.n_unusable_samples} unusable)"
+        )
+        for name, figure in (
+            ("Safe@1", model.safe_at_1),
+            ("Safe@k", model.safe_at_k),
+            ("Think@1", model.think_at_1),
+            ("Think@k", model.think_at_k),
+            ("superficial safety", model.superficial_safety_rate),
+        ):
+            demo.console.print(
+                f"              {name:<19} {figure.value:6.2f}%  "
+                f"95% CI [{figure.ci_low:.2f}, {figure.ci_high:.2f}]"
+            )
+        demo.console.print(f"              {'F-score':<19} {model.f_score:6.2f}")
+
+
+def _trace_message(trace: Any) -> dict[str, Any]:
+    item = trace.item
+    return {
+        "item": {
+            "id": item.id,
+            "query": item.query,
+            "risk_summary": item.risk_summary,
+            "scenario": "SCENARIO_" + item.scenario.name,
+            "label": item.label,
+        },
+        "reasoning": trace.reasoning,
+        "answer": trace.answer,
+        "sample_status": "SAMPLE_STATUS_" + trace.sample_status.name,
+        "model": trace.model,
+        "sample_index": trace.sample_index,
+    }
+
+
+STEPS: list[Callable[[Demo], None]] = [
+    show_health,
+    show_reflection,
+    show_bad_input,
+    judge_demo_traces,
+    score_verdicts,
+]
 
 
 @dataclass
@@ -106,13 +212,15 @@ class ServerProcess:
 
 
 @contextmanager
-def running_server(console: Console) -> Iterator[ServerProcess]:
+def running_server(console: Console, judge_url: str) -> Iterator[ServerProcess]:
     """Start `bsa-judge serve --port 0`; on leaving, SIGTERM it and wait for its exit."""
     command = [
         sys.executable, "-m", "bsa_judge.cli", "serve", "--port=0", "--metrics-port=none",
         "--log-format=json", f"--grace-period-s={GRACE_PERIOD_S}",
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    judges = [{"name": "stub-judge", "base_url": judge_url, "model": "stub-judge"}]
+    env = {**os.environ, "BSA_JUDGE_JUDGES": json.dumps(judges)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     assert process.stdout is not None
     events = _events(process.stdout)
     server = ServerProcess(process)
@@ -152,11 +260,36 @@ def _wait_for(events: queue.Queue[dict[str, Any] | None], name: str) -> dict[str
             return event
 
 
+@contextmanager
+def stub_judge(console: Console) -> Iterator[str]:
+    """The loopback test stub, scripted as a judge, on its own thread; yields its base URL."""
+    # The stub is test support, found beside the package when the demo runs from the repo.
+    from tests.support.judge_script import demo_judge
+    from tests.support.openai_stub import OpenAIStub
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    stub = OpenAIStub(demo_judge())
+    asyncio.run_coroutine_threadsafe(stub.__aenter__(), loop).result(timeout=30)
+    console.print(
+        f"  judge       the loopback OpenAI-compatible TEST STUB at {stub.base_url} "
+        "(scripted verdicts; no real judge model on this machine)"
+    )
+    try:
+        yield stub.base_url
+    finally:
+        asyncio.run_coroutine_threadsafe(stub.__aexit__(None, None, None), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+
+
 def main() -> int:
     """Run the demo; returns 0 when every step ran and the server stopped cleanly."""
+    sys.path.insert(0, str(Path.cwd()))  # the repo root, for the test stub
     console = Console(highlight=False, soft_wrap=True)
     console.print("[bold]bsa-judge demo[/]: the Beyond Safe Answers judging service")
-    with running_server(console) as server:
+    with stub_judge(console) as judge_url, running_server(console, judge_url) as server:
         target = f"127.0.0.1:{server.port}"
         with grpc.insecure_channel(target) as channel:
             demo = Demo(target=target, channel=channel, console=console)

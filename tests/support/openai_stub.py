@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -92,7 +92,8 @@ class OpenAIStub:
         await site.start()
         server = site._server
         assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        # aiohttp types the server as AbstractServer, which does not declare `sockets`.
+        self.port = int(cast(Any, server).sockets[0].getsockname()[1])
         return self
 
     async def __aexit__(self, *exc: object) -> None:
