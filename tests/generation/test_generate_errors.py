@@ -120,7 +120,8 @@ async def test_without_a_backends_file_every_model_is_not_found() -> None:
         error = await rejected(server.port, request("anything"))
     assert error.code() == grpc.StatusCode.NOT_FOUND
     assert error.details() == (
-        "unknown model 'anything'; configured models: none (no backends file is configured)"
+        "unknown model 'anything'; "
+        "no models are configured (backends file: --backends, BSA_JUDGE_BACKENDS)"
     )
 
 

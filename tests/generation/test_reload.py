@@ -90,7 +90,7 @@ async def test_an_unchanged_backend_keeps_its_endpoint_and_a_changed_one_is_clos
             name=name, base_url="http://127.0.0.1:9/v1", model=name, max_concurrency=concurrency
         )
 
-    registry = ModelRegistry.from_backends({"kept": backend("kept"), "changed": backend("changed")})
+    registry = ModelRegistry({"kept": backend("kept"), "changed": backend("changed")})
     async with registry.lease("kept") as kept, registry.lease("changed") as changed:
         await registry.replace({"kept": backend("kept"), "changed": backend("changed", 8)})
         async with registry.lease("kept") as kept_after, registry.lease("changed") as changed_after:

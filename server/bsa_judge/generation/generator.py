@@ -41,7 +41,6 @@ class GenerationRequest:
     decoding: Decoding = field(default_factory=Decoding)
     safety_rules: bool = False
     label: str = ""  # the item's risk categories, which choose the safety rules
-    item_id: str = ""
 
 
 class Generator:
@@ -71,7 +70,7 @@ class Generator:
         SafetyRulesError naming what is wrong."""
         backends = load_backends(backends_file) if backends_file is not None else {}
         return cls(
-            ModelRegistry.from_backends(backends),
+            ModelRegistry(backends),
             load_safety_rules(safety_rules_file),
             max_k=max_k,
             backends_file=backends_file,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bsa_judge.backends.endpoint import ChatEndpoint
 from bsa_judge.errors import NotFound
@@ -35,20 +35,14 @@ class LeasedModel:
     endpoint: ChatEndpoint
 
 
-@dataclass
 class ModelRegistry:
     """Model name -> backend and endpoint, with reload that drains retired endpoints."""
 
-    _backends: dict[str, ModelBackend] = field(default_factory=dict)
-    _slots: dict[str, _Slot] = field(default_factory=dict)
-    _retired: set[_Slot] = field(default_factory=set)
-
-    @classmethod
-    def from_backends(cls, backends: Mapping[str, ModelBackend]) -> ModelRegistry:
-        """A registry serving these backends."""
-        registry = cls()
-        registry._install(backends)
-        return registry
+    def __init__(self, backends: Mapping[str, ModelBackend] | None = None) -> None:
+        self._backends: dict[str, ModelBackend] = {}
+        self._slots: dict[str, _Slot] = {}
+        self._retired: set[_Slot] = set()  # replaced endpoints still serving leases
+        self._install(backends or {})
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -65,8 +59,12 @@ class ModelRegistry:
         try:
             return self._backends[name]
         except KeyError:
-            configured = ", ".join(self.names) or "none (no backends file is configured)"
-            raise NotFound(f"unknown model {name!r}; configured models: {configured}") from None
+            configured = (
+                f"configured models: {', '.join(self.names)}"
+                if self._backends
+                else "no models are configured (backends file: --backends, BSA_JUDGE_BACKENDS)"
+            )
+            raise NotFound(f"unknown model {name!r}; {configured}") from None
 
     @asynccontextmanager
     async def lease(self, name: str) -> AsyncIterator[LeasedModel]:

@@ -17,8 +17,6 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
-from openai.types.chat import ChatCompletion
-
 from bsa_judge import telemetry
 from bsa_judge.backends.endpoint import FailureCause, UpstreamFailure
 from bsa_judge.benchmark.status import SampleStatus
@@ -121,11 +119,21 @@ async def _request(
     extra_body = decoding.extra_body() if model.backend.supports_top_k else None
     endpoint = model.endpoint
     if not model.backend.stream:
-        completion: ChatCompletion = await endpoint.complete(
-            messages, extra_body=extra_body, **params
+        # The completion as plain JSON: reasoning fields outside the OpenAI schema are read
+        # as sent, and the SDK's typed models (much of a call's CPU) are skipped.
+        body = await endpoint.complete_json(messages, **params, **(extra_body or {}))
+        choices = body.get("choices")
+        parsed = {
+            _choice_index(choice, position): _message_parts(choice)
+            for position, choice in enumerate(choices if isinstance(choices, list) else [])
+            if isinstance(choice, dict)
+        }
+        usage = body.get("usage")
+        if not isinstance(usage, dict):
+            return parsed, _Usage()
+        return parsed, _Usage(
+            _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
         )
-        choices = {choice.index: _message_parts(choice) for choice in completion.choices}
-        return choices, _usage_of(completion.usage)
     streamed: dict[int, CompletionParts] = {}
     usage = _Usage()
     async with aclosing(endpoint.stream(messages, extra_body=extra_body, **params)) as chunks:
@@ -144,18 +152,28 @@ async def _request(
     return streamed, usage
 
 
-def _message_parts(choice: Any) -> CompletionParts:
-    """A non-streamed choice in the same shape as an accumulated streamed one."""
-    message = choice.message
-    extra = message.model_extra or {}
+def _message_parts(choice: dict[str, Any]) -> CompletionParts:
+    """A non-streamed choice (JSON) in the same shape as an accumulated streamed one."""
+    message = choice.get("message")
+    message = message if isinstance(message, dict) else {}
+    content = message.get("content")
     parts = CompletionParts()
     parts.add(
-        content=message.content,
-        reasoning_content=_text(extra.get("reasoning_content")),
-        reasoning=_text(extra.get("reasoning")),
-        finish_reason=choice.finish_reason,
+        content=content if isinstance(content, str | list) else None,
+        reasoning_content=_text(message.get("reasoning_content")),
+        reasoning=_text(message.get("reasoning")),
+        finish_reason=_text(choice.get("finish_reason")),
     )
     return parts
+
+
+def _choice_index(choice: dict[str, Any], position: int) -> int:
+    index = choice.get("index")
+    return index if isinstance(index, int) else position
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) else 0
 
 
 def _sample(

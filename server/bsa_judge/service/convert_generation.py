@@ -36,7 +36,6 @@ def generation_request(request: judge_pb2.GenerateRequest) -> GenerationRequest:
         decoding=decoding(request.decoding),
         safety_rules=request.safety_rules,
         label=request.item.label,
-        item_id=request.item.id,
     )
 
 
