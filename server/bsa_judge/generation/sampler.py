@@ -34,7 +34,12 @@ Messages = Sequence[Mapping[str, Any]]
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One completion of the model under test, its reasoning split from its answer."""
+    """One completion of the model under test, its reasoning split from its answer.
+
+    `latency_s` runs from the start of the sample's request (waiting for a slot under the
+    backend's concurrency limit included) to its completion; the k samples of an n=k request
+    share it, and share the request's token usage evenly.
+    """
 
     index: int
     reasoning: str
