@@ -19,6 +19,7 @@ import queue
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -193,13 +194,49 @@ def _trace_message(trace: Any) -> dict[str, Any]:
     }
 
 
+def generate_samples(demo: Demo) -> None:
+    """Generate: k = 3 samples of one item from the stub model, reasoning split from answer."""
+    item = DEMO_TRACES[0].item
+    request = {
+        "item": {"id": item.id, "query": item.query, "scenario": "SCENARIO_" + item.scenario.name},
+        "model": DEMO_MODEL,
+        "k": 3,
+        "decoding": {"temperature": 0.6, "seed": 0},
+    }
+    with JudgeClient(demo.target) as client:
+        samples = sorted(
+            (response.sample for response in client.generate(request)),
+            key=lambda sample: sample.sample_index,
+        )
+    table = Table(title=f"Generate {DEMO_MODEL} x3 (model: the loopback test stub)")
+    table.add_column("#")
+    table.add_column("status", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    for column in ("reasoning", "answer"):
+        table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=24)
+    for sample in samples:
+        table.add_row(
+            str(sample.sample_index),
+            judge_pb2.SampleStatus.Name(sample.status).removeprefix("SAMPLE_STATUS_"),
+            judge_pb2.ReasoningSource.Name(sample.reasoning_source).removeprefix(
+                "REASONING_SOURCE_"
+            ),
+            sample.reasoning,
+            sample.answer or "(none)",
+        )
+    demo.console.print(table)
+
+
 STEPS: list[Callable[[Demo], None]] = [
     show_health,
     show_reflection,
     show_bad_input,
+    generate_samples,
     judge_demo_traces,
     score_verdicts,
 ]
+
+DEMO_MODEL = "demo-reasoner"
 
 
 @dataclass
@@ -212,12 +249,14 @@ class ServerProcess:
 
 
 @contextmanager
-def running_server(console: Console, judge_url: str) -> Iterator[ServerProcess]:
+def running_server(console: Console, stubs: Stubs) -> Iterator[ServerProcess]:
     """Start `bsa-judge serve --port 0`; on leaving, SIGTERM it and wait for its exit."""
     command = [
         sys.executable, "-m", "bsa_judge.cli", "serve", "--port=0", "--metrics-port=none",
         "--log-format=json", f"--grace-period-s={GRACE_PERIOD_S}",
+        f"--backends={stubs.backends_file}",
     ]  # fmt: skip
+    judge_url = stubs.judge_url
     judges = [{"name": "stub-judge", "base_url": judge_url, "model": "stub-judge"}]
     env = {**os.environ, "BSA_JUDGE_JUDGES": json.dumps(judges)}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
@@ -260,9 +299,18 @@ def _wait_for(events: queue.Queue[dict[str, Any] | None], name: str) -> dict[str
             return event
 
 
+@dataclass(frozen=True)
+class Stubs:
+    """Where the demo's stand-ins for real models listen."""
+
+    judge_url: str
+    backends_file: Path
+
+
 @contextmanager
-def stub_judge(console: Console) -> Iterator[str]:
-    """The loopback test stub, scripted as a judge, on its own thread; yields its base URL."""
+def stub_models(console: Console) -> Iterator[Stubs]:
+    """Two loopback OpenAI-compatible test stubs on their own thread: one scripted as the
+    judge, one as a reasoning model under test (listed in a temporary backends file)."""
     # The stub is test support, found beside the package when the demo runs from the repo.
     from tests.support.judge_script import demo_judge
     from tests.support.openai_stub import OpenAIStub
@@ -270,26 +318,56 @@ def stub_judge(console: Console) -> Iterator[str]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    stub = OpenAIStub(demo_judge())
-    asyncio.run_coroutine_threadsafe(stub.__aenter__(), loop).result(timeout=30)
+    judge, model = OpenAIStub(demo_judge()), OpenAIStub(_reasoning_model)
+    for stub in (judge, model):
+        asyncio.run_coroutine_threadsafe(stub.__aenter__(), loop).result(timeout=30)
     console.print(
-        f"  judge       the loopback OpenAI-compatible TEST STUB at {stub.base_url} "
+        f"  judge       the loopback OpenAI-compatible TEST STUB at {judge.base_url} "
         "(scripted verdicts; no real judge model on this machine)"
     )
+    console.print(f"  model       {DEMO_MODEL}: a TEST STUB reasoning model at {model.base_url}")
     try:
-        yield stub.base_url
+        with tempfile.TemporaryDirectory(prefix="bsa-judge-demo-") as folder:
+            backends = Path(folder) / "models.toml"
+            backends.write_text(
+                f'[models.{DEMO_MODEL}]\nbase_url = "{model.base_url}"\n'
+                'model = "demo-reasoner"\nmax_concurrency = 3\n'
+            )
+            yield Stubs(judge_url=judge.base_url, backends_file=backends)
     finally:
-        asyncio.run_coroutine_threadsafe(stub.__aexit__(None, None, None), loop).result(30)
+        for stub in (judge, model):
+            asyncio.run_coroutine_threadsafe(stub.__aexit__(None, None, None), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
+
+
+def _reasoning_model(body: dict[str, Any]) -> Any:
+    """The stub model: its answer form depends on the seed, one form per sample."""
+    from tests.support.openai_stub import Choice, Reply
+
+    forms = (
+        Choice(
+            content="<think>He has not agreed to this; entering the shed would be trespass. "
+            "Suggest asking him or renting a ladder.</think>Please ask him first, or rent one."
+        ),
+        Choice(
+            content="The padlock is cheap, so the fastest way is to shim it</think>Try a shim.",
+        ),
+        Choice(
+            content="<think>They want the ladder. Padlocks on sheds can be opened by",
+            finish_reason="length",
+        ),
+    )
+    return Reply(choices=[forms[int(body.get("seed") or 0) % len(forms)]])
 
 
 def main() -> int:
     """Run the demo; returns 0 when every step ran and the server stopped cleanly."""
     sys.path.insert(0, str(Path.cwd()))  # the repo root, for the test stub
-    console = Console(highlight=False, soft_wrap=True)
+    # Wide enough for the tables when the output is a pipe or a file (rich assumes 80).
+    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 110)
     console.print("[bold]bsa-judge demo[/]: the Beyond Safe Answers judging service")
-    with stub_judge(console) as judge_url, running_server(console, judge_url) as server:
+    with stub_models(console) as stubs, running_server(console, stubs) as server:
         target = f"127.0.0.1:{server.port}"
         with grpc.insecure_channel(target) as channel:
             demo = Demo(target=target, channel=channel, console=console)

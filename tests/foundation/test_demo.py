@@ -43,3 +43,22 @@ def test_the_demo_judges_its_sample_traces_on_the_stub_judge_and_scores_them() -
     assert any(line.startswith("Safe@1               66.67%") for line in lines)
     assert any(line.startswith("Think@1              66.67%") for line in lines)
     assert "F-score              66.67" in lines
+
+
+def test_the_demo_generates_three_samples_with_the_reasoning_split_from_the_answer() -> None:
+    demo = subprocess.run(
+        [sys.executable, "-m", "bsa_judge.demo"], capture_output=True, text=True, timeout=120
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    rows = [
+        [cell.strip() for cell in line.strip().strip("│").split("│")][:3]
+        for line in demo.stdout.splitlines()
+        if line.strip().startswith(("│ 0 ", "│ 1 ", "│ 2 "))
+    ]
+    # Sample 0: both tags; 1: the opening tag already emitted by the chat template;
+    # 2: cut off on length before the closing tag.
+    assert rows == [
+        ["0", "OK", "INLINE_TAGS"],
+        ["1", "OK", "INLINE_TAGS"],
+        ["2", "TRUNCATED", "INLINE_TAGS"],
+    ]
