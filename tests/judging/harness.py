@@ -1,4 +1,5 @@
-"""The judging tests' setup: the real server judging against the OpenAI stub, both on loopback."""
+"""The judging tests' setup: the real server judging against the OpenAI stub, both on loopback,
+called through the client SDK (bsa_judge_client.AsyncJudgeClient) as a caller would."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import grpc
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
+from bsa_judge_client import AsyncJudgeClient
 
 from tests.support.openai_stub import OpenAIStub
 from tests.support.serving import serving
@@ -31,15 +33,33 @@ def judge_backend(stub: OpenAIStub, name: str = "stub-judge", **overrides: Any) 
     )
 
 
+def _judges(stub: OpenAIStub | None, settings: dict[str, Any]) -> dict[str, Any]:
+    if "judges" not in settings:
+        settings["judges"] = [judge_backend(stub)] if stub is not None else []
+    return settings
+
+
 @asynccontextmanager
 async def judge_service(
     stub: OpenAIStub | None, **settings: Any
-) -> AsyncIterator[judge_pb2_grpc.JudgeServiceStub]:
-    """The real gRPC server judging with `stub` (unless `judges` is given), and a client stub."""
-    if "judges" not in settings:
-        settings["judges"] = [judge_backend(stub)] if stub is not None else []
+) -> AsyncIterator[AsyncJudgeClient]:
+    """The real gRPC server judging with `stub` (unless `judges` is given), and the SDK's
+    asyncio client connected to it."""
     async with (
-        serving(**settings) as running,
+        serving(**_judges(stub, settings)) as running,
+        AsyncJudgeClient(f"127.0.0.1:{running.port}") as client,
+    ):
+        yield client
+
+
+@asynccontextmanager
+async def raw_judge_service(
+    stub: OpenAIStub | None, **settings: Any
+) -> AsyncIterator[judge_pb2_grpc.JudgeServiceStub]:
+    """As `judge_service`, with the bare generated stub: for tests of the server's own limits,
+    which the SDK's client-side behaviour would otherwise hide."""
+    async with (
+        serving(**_judges(stub, settings)) as running,
         grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel,
     ):
         yield judge_pb2_grpc.JudgeServiceStub(channel)

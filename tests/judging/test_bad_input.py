@@ -113,11 +113,11 @@ async def test_bad_traces_are_invalid_argument_naming_each_field(
 ) -> None:
     async with (
         OpenAIStub(by_kind({})) as stub,
-        judge_service(stub, max_field_bytes=1024) as service,
+        judge_service(stub, max_field_bytes=1024) as client,
     ):
         with pytest.raises(grpc.aio.AioRpcError) as raised:
-            await service.JudgeTrace(request_)
-        after = await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))
+            await client.judge_trace(request_)
+        after = await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field_violations(raised.value) == violations
     assert after.verdict.status == judge_pb2.JUDGMENT_STATUS_OK  # the server stays up
@@ -125,12 +125,12 @@ async def test_bad_traces_are_invalid_argument_naming_each_field(
 
 
 async def test_the_default_field_limit_is_256_kib() -> None:
-    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
-        fits = await service.JudgeTrace(
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as client:
+        fits = await client.judge_trace(
             judge_pb2.JudgeTraceRequest(trace=trace(reasoning="r" * 256 * 1024))
         )
         with pytest.raises(grpc.aio.AioRpcError) as raised:
-            await service.JudgeTrace(
+            await client.judge_trace(
                 judge_pb2.JudgeTraceRequest(trace=trace(reasoning="r" * (256 * 1024 + 1)))
             )
     assert fits.verdict.status == judge_pb2.JUDGMENT_STATUS_OK
@@ -140,18 +140,18 @@ async def test_the_default_field_limit_is_256_kib() -> None:
 
 
 async def test_an_unknown_judge_is_not_found_listing_the_configured_judges() -> None:
-    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as client:
         with pytest.raises(grpc.aio.AioRpcError) as raised:
-            await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace(), judge="gpt-x"))
+            await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace(), judge="gpt-x"))
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
     assert raised.value.details() == "unknown judge 'gpt-x'; configured judges: stub-judge"
     assert stub.calls == 0
 
 
 async def test_an_unknown_judge_in_a_vote_is_not_found() -> None:
-    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as client:
         with pytest.raises(grpc.aio.AioRpcError) as raised:
-            await service.JudgeTrace(
+            await client.judge_trace(
                 judge_pb2.JudgeTraceRequest(trace=trace(), judges=["stub-judge", "a", "b"])
             )
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
@@ -159,10 +159,10 @@ async def test_an_unknown_judge_in_a_vote_is_not_found() -> None:
 
 
 async def test_without_any_judge_configured_judging_is_a_failed_precondition() -> None:
-    async with judge_service(None) as service:
+    async with judge_service(None) as client:
         with pytest.raises(grpc.aio.AioRpcError) as unary:
-            await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))
-        stream = service.JudgeTraces(iter([judge_pb2.JudgeTracesRequest(key="k", trace=trace())]))
+            await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))
+        stream = client.judge_traces([judge_pb2.JudgeTracesRequest(key="k", trace=trace())])
         with pytest.raises(grpc.aio.AioRpcError) as streamed:
             async for _ in stream:
                 pass

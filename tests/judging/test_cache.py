@@ -16,10 +16,10 @@ from tests.support.openai_stub import OpenAIStub
 
 
 async def test_the_same_trace_judged_twice_costs_no_second_model_call() -> None:
-    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
-        first = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as client:
+        first = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
         calls_after_first = stub.calls
-        second = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+        second = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
     assert calls_after_first == stub.calls == 2
     assert first.cached is False
     assert second.cached is True
@@ -35,9 +35,9 @@ async def test_the_same_trace_judged_twice_costs_no_second_model_call() -> None:
 
 
 async def test_a_changed_answer_is_judged_again() -> None:
-    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
-        await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))
-        changed = await service.JudgeTrace(
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as client:
+        await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))
+        changed = await client.judge_trace(
             judge_pb2.JudgeTraceRequest(trace=trace(answer="Here is how to pry the hinge."))
         )
     assert stub.calls == 4
@@ -52,9 +52,9 @@ async def test_an_unreadable_judgment_is_not_cached() -> None:
             return reply(next(answers))
         return reply(verdict_text(True))
 
-    async with OpenAIStub(script) as stub, judge_service(stub) as service:  # type: ignore[arg-type]
-        first = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
-        second = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+    async with OpenAIStub(script) as stub, judge_service(stub) as client:  # type: ignore[arg-type]
+        first = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+        second = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
     assert first.safety.status == judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE
     assert second.safety.status == judge_pb2.JUDGMENT_STATUS_OK
     assert second.safety_label == judge_pb2.SAFETY_LABEL_UNSAFE
@@ -67,9 +67,9 @@ async def test_an_unreadable_judgment_is_not_cached() -> None:
 async def test_judges_with_different_settings_do_not_share_answers() -> None:
     async with OpenAIStub(by_kind({})) as stub:
         judges = [judge_backend(stub, "cold"), judge_backend(stub, "warm", temperature=0.7)]
-        async with judge_service(stub, judges=judges) as service:
-            await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace(), judge="cold"))
-            warm = await service.JudgeTrace(
+        async with judge_service(stub, judges=judges) as client:
+            await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace(), judge="cold"))
+            warm = await client.judge_trace(
                 judge_pb2.JudgeTraceRequest(trace=trace(), judge="warm")
             )
     assert stub.calls == 4
@@ -77,9 +77,9 @@ async def test_judges_with_different_settings_do_not_share_answers() -> None:
 
 
 async def test_a_cache_of_size_zero_keeps_nothing() -> None:
-    async with OpenAIStub(by_kind({})) as stub, judge_service(stub, verdict_cache_size=0) as svc:
-        await svc.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))
-        again = await svc.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub, verdict_cache_size=0) as client:
+        await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))
+        again = await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))
     assert stub.calls == 4
     assert again.verdict.cached is False
 

@@ -32,9 +32,9 @@ def as_message(trace: Trace) -> judge_pb2.Trace:
 
 
 async def test_the_demo_traces_get_the_verdicts_the_demo_shows() -> None:
-    async with OpenAIStub(demo_judge()) as stub, judge_service(stub) as service:
+    async with OpenAIStub(demo_judge()) as stub, judge_service(stub) as client:
         verdicts = [
-            (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=as_message(t)))).verdict
+            (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=as_message(t)))).verdict
             for t in DEMO_TRACES
         ]
     shown = [

@@ -45,8 +45,8 @@ async def test_a_rate_limit_then_a_server_error_are_retried_and_the_third_call_a
     )
     async with OpenAIStub(script) as stub:
         judges = [judge_backend(stub, max_retries=2)]
-        async with judge_service(stub, judges=judges) as service:
-            verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+        async with judge_service(stub, judges=judges) as client:
+            verdict = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
     assert calls == Counter({SAFETY: 3, RO: 1})
     assert verdict.status == judge_pb2.JUDGMENT_STATUS_OK
     assert verdict.safety_label == judge_pb2.SAFETY_LABEL_UNSAFE
@@ -58,8 +58,8 @@ async def test_server_errors_past_every_retry_are_an_upstream_error_never_a_labe
     script, calls = scripted({SAFETY: [Failure(500, headers={"retry-after-ms": "1"})]})
     async with OpenAIStub(script) as stub:
         judges = [judge_backend(stub, max_retries=1)]
-        async with judge_service(stub, judges=judges) as service:
-            verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+        async with judge_service(stub, judges=judges) as client:
+            verdict = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
     assert calls[SAFETY] == 2
     assert verdict.status == judge_pb2.JUDGMENT_STATUS_UPSTREAM_ERROR
     assert verdict.safety.status == judge_pb2.JUDGMENT_STATUS_UPSTREAM_ERROR
@@ -76,8 +76,8 @@ async def test_a_judge_slower_than_the_request_timeout_is_a_timeout() -> None:
     script, calls = scripted({RO: [slow]})
     async with OpenAIStub(script) as stub:
         judges = [judge_backend(stub, request_timeout_s=0.2)]
-        async with judge_service(stub, judges=judges) as service:
-            verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+        async with judge_service(stub, judges=judges) as client:
+            verdict = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
     assert calls[RO] == 1
     assert verdict.status == judge_pb2.JUDGMENT_STATUS_TIMEOUT
     assert verdict.thinking.status == judge_pb2.JUDGMENT_STATUS_TIMEOUT
@@ -97,8 +97,8 @@ async def test_an_unreadable_answer_is_asked_again_then_reported_with_its_raw_te
             ]
         }
     )
-    async with OpenAIStub(script) as stub, judge_service(stub) as service:
-        verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+    async with OpenAIStub(script) as stub, judge_service(stub) as client:
+        verdict = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
     assert calls[SAFETY] == 3  # 1 + judge_reasks (default 2)
     assert verdict.status == judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE
     assert verdict.safety.status == judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE
@@ -121,8 +121,8 @@ async def test_an_unreadable_answer_is_asked_again_then_reported_with_its_raw_te
 
 async def test_the_number_of_reasks_is_configurable() -> None:
     script, calls = scripted({RO: [reply("no idea")]})
-    async with OpenAIStub(script) as stub, judge_service(stub, judge_reasks=0) as service:
-        verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+    async with OpenAIStub(script) as stub, judge_service(stub, judge_reasks=0) as client:
+        verdict = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
     assert calls[RO] == 1
     assert verdict.thinking.status == judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE
     assert verdict.thinking.raw_output == "no idea"
@@ -132,8 +132,8 @@ async def test_a_reask_that_is_answered_properly_gives_the_label() -> None:
     script, calls = scripted(
         {RO: [reply("Mostly fine?"), reply(verdict_text(False, "Misses the legal risk."))]}
     )
-    async with OpenAIStub(script) as stub, judge_service(stub) as service:
-        verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+    async with OpenAIStub(script) as stub, judge_service(stub) as client:
+        verdict = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
     assert calls[RO] == 2
     assert verdict.status == judge_pb2.JUDGMENT_STATUS_OK
     assert verdict.thinking_label == judge_pb2.THINKING_LABEL_RISK_MISSED
@@ -144,8 +144,8 @@ async def test_a_reask_that_is_answered_properly_gives_the_label() -> None:
 
 async def test_a_reply_that_is_not_a_chat_completion_is_unreadable_never_a_label() -> None:
     script, calls = scripted({SAFETY: [Failure(200, body={"verdict": "Safe"})]})
-    async with OpenAIStub(script) as stub, judge_service(stub) as service:
-        verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+    async with OpenAIStub(script) as stub, judge_service(stub) as client:
+        verdict = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
     assert calls[SAFETY] == 3
     assert verdict.safety.status == judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE
     assert verdict.safety_label == judge_pb2.SAFETY_LABEL_UNSPECIFIED

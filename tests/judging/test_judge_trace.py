@@ -33,8 +33,8 @@ async def test_every_thinking_label_of_every_scenario(
     scenario: str, answer: str | bool, label: int, correct: bool
 ) -> None:
     kind = JudgmentKind.thinking(Scenario(scenario))
-    async with OpenAIStub(by_kind({kind: answer})) as stub, judge_service(stub) as service:
-        response = await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace(scenario)))
+    async with OpenAIStub(by_kind({kind: answer})) as stub, judge_service(stub) as client:
+        response = await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace(scenario)))
     verdict = response.verdict
     assert verdict.status == judge_pb2.JUDGMENT_STATUS_OK
     assert verdict.thinking_label == label
@@ -50,9 +50,9 @@ async def test_every_thinking_label_of_every_scenario(
 async def test_both_safety_labels(answer: str, label: int) -> None:
     async with (
         OpenAIStub(by_kind({JudgmentKind.SAFETY: answer})) as stub,
-        judge_service(stub) as service,
+        judge_service(stub) as client,
     ):
-        response = await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace(CS)))
+        response = await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace(CS)))
     assert response.verdict.safety_label == label
     assert response.verdict.thinking_label == judge_pb2.THINKING_LABEL_FULLY_COVERED
 
@@ -65,8 +65,8 @@ async def test_the_verdict_carries_explanations_model_versions_usage_and_echoes(
         return reply(verdict_text(False, "The trespass risk is missed."), tokens=(400, 50))
 
     sent = trace(RO, item_id="abc123", model="model-under-test", sample_index=3)
-    async with OpenAIStub(script) as stub, judge_service(stub) as service:
-        verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=sent))).verdict
+    async with OpenAIStub(script) as stub, judge_service(stub) as client:
+        verdict = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=sent))).verdict
     assert (verdict.item_id, verdict.model, verdict.sample_index) == (
         "abc123",
         "model-under-test",
@@ -100,8 +100,8 @@ async def test_the_prompts_carry_the_trace_and_ask_at_temperature_zero() -> None
         reasoning="Poisoning a cat is the worry; repotting a fern is harmless.",
         answer="Keep lilies away from cats. To repot a fern, ...",
     )
-    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
-        await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=sent))
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as client:
+        await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=sent))
     calls = {judge_call(body).kind: body for body in stub.requests}
     assert set(calls) == {JudgmentKind.SAFETY, JudgmentKind.THINKING_OS}
     safety = calls[JudgmentKind.SAFETY]["messages"][0]["content"]
@@ -122,17 +122,17 @@ async def test_the_prompts_carry_the_trace_and_ask_at_temperature_zero() -> None
 async def test_the_two_judge_calls_run_at_the_same_time() -> None:
     async with (
         OpenAIStub(by_kind({}, delay_s=0.3)) as stub,
-        judge_service(stub) as service,
+        judge_service(stub) as client,
     ):
-        await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace(CS)))
+        await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace(CS)))
     assert stub.calls == 2
     assert stub.max_in_flight == 2
 
 
 async def test_a_sample_without_reasoning_gets_safety_judged_and_thinking_not_judged() -> None:
     sent = trace(RO, reasoning="", sample_status=judge_pb2.SAMPLE_STATUS_NO_REASONING)
-    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
-        verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=sent))).verdict
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as client:
+        verdict = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=sent))).verdict
     assert [judge_call(body).kind for body in stub.requests] == [JudgmentKind.SAFETY]
     assert verdict.status == judge_pb2.JUDGMENT_STATUS_OK
     assert verdict.safety_label == judge_pb2.SAFETY_LABEL_SAFE
@@ -145,8 +145,8 @@ async def test_a_sample_without_reasoning_gets_safety_judged_and_thinking_not_ju
 
 async def test_a_truncated_sample_is_judged_and_its_status_echoed() -> None:
     sent = trace(OS, sample_status=judge_pb2.SAMPLE_STATUS_TRUNCATED, answer="")
-    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
-        verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=sent))).verdict
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as client:
+        verdict = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=sent))).verdict
     assert stub.calls == 2
     assert verdict.status == judge_pb2.JUDGMENT_STATUS_OK
     assert verdict.thinking_label == judge_pb2.THINKING_LABEL_PRECISE_COVERAGE
@@ -158,8 +158,8 @@ async def test_structured_output_sends_a_json_schema_of_the_labels() -> None:
         judges = [
             {"name": "strict", "base_url": stub.base_url, "model": "m", "structured_output": True}
         ]
-        async with judge_service(stub, judges=judges) as service:
-            await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace(CS)))
+        async with judge_service(stub, judges=judges) as client:
+            await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace(CS)))
     formats = {judge_call(b).kind: b["response_format"] for b in stub.requests}
     cs = formats[JudgmentKind.THINKING_CS]["json_schema"]["schema"]
     assert cs["required"] == ["explanation", "verdict"]
@@ -177,9 +177,9 @@ async def test_a_request_may_name_its_judge_else_the_default_judges() -> None:
             {"name": "first", "base_url": first.base_url, "model": "m1"},
             {"name": "second", "base_url": second.base_url, "model": "m2"},
         ]
-        async with judge_service(None, judges=judges, default_judge="second") as service:
-            default = await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace(RO)))
-            named = await service.JudgeTrace(
+        async with judge_service(None, judges=judges, default_judge="second") as client:
+            default = await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace(RO)))
+            named = await client.judge_trace(
                 judge_pb2.JudgeTraceRequest(trace=trace(RO), judge="first")
             )
     assert default.verdict.safety.judge_model == "m2"
@@ -193,8 +193,8 @@ async def test_without_a_default_the_first_configured_judge_judges() -> None:
             {"name": "first", "base_url": first.base_url, "model": "m1"},
             {"name": "second", "base_url": second.base_url, "model": "m2"},
         ]
-        async with judge_service(None, judges=judges) as service:
-            response = await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace(RO)))
+        async with judge_service(None, judges=judges) as client:
+            response = await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace(RO)))
     assert response.verdict.thinking.judge_model == "m1"
     assert (first.calls, second.calls) == (2, 0)
 
@@ -229,8 +229,8 @@ async def test_malformed_judge_answers_are_read_through_the_server() -> None:
         judge_pb2.JudgeTracesRequest(key=shape, trace=trace(query=f"<{shape}> a question"))
         for shape in MALFORMED_SAFETY_ANSWERS
     ]
-    async with OpenAIStub(script) as stub, judge_service(stub) as service:
-        responses = [r async for r in service.JudgeTraces(iter(requests))]
+    async with OpenAIStub(script) as stub, judge_service(stub) as client:
+        responses = [r async for r in client.judge_traces(requests)]
     labels = {r.key: judge_pb2.SafetyLabel.Name(r.verdict.safety_label) for r in responses}
     assert labels == {
         shape: f"SAFETY_LABEL_{expected.upper()}"
@@ -253,9 +253,9 @@ async def test_the_official_prompt_files_judge_through_the_server() -> None:
 
     async with (
         OpenAIStub(script) as stub,
-        judge_service(stub, judge_prompts=SHARED_BSA / "prompts") as service,
+        judge_service(stub, judge_prompts=SHARED_BSA / "prompts") as client,
     ):
-        verdict = (await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace(RO)))).verdict
+        verdict = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace(RO)))).verdict
     assert verdict.status == judge_pb2.JUDGMENT_STATUS_OK
     assert verdict.safety_label == judge_pb2.SAFETY_LABEL_SAFE
     assert verdict.thinking_label == judge_pb2.THINKING_LABEL_RISK_IDENTIFIED

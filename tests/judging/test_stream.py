@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,14 @@ from bsa_judge.judging.stream import StreamRequest, judge_stream
 from bsa_judge.judging.validation import TraceInput
 from bsa_judge.settings import Settings
 
-from tests.judging.harness import gold_trace, gold_traces, judge_backend, judge_service, trace
+from tests.judging.harness import (
+    gold_trace,
+    gold_traces,
+    judge_backend,
+    judge_service,
+    raw_judge_service,
+    trace,
+)
 from tests.support.judge_script import AGREEABLE, by_kind, judge_call, reply, verdict_text
 from tests.support.openai_stub import Failure, OpenAIStub, Reply
 
@@ -46,14 +54,16 @@ async def test_verdicts_come_back_as_soon_as_ready_not_in_request_order() -> Non
     ]
     async with (
         OpenAIStub(slow_when("SLOW", 0.5)) as stub,
-        judge_service(stub) as service,
+        judge_service(stub) as client,
     ):
-        responses = await collect(service.JudgeTraces(iter(requests)))
+        responses = await collect(client.judge_traces(requests))
     assert [r.key for r in responses] == ["fast", "slow"]
     assert all(r.verdict.status == judge_pb2.JUDGMENT_STATUS_OK for r in responses)
 
 
 async def test_the_server_bounds_work_in_flight_while_the_client_offers_many_more() -> None:
+    # Through the bare generated stub, which sends as fast as the server reads: the SDK's
+    # own send window (max_in_flight) would hide the server's limit.
     limit, offered = 3, 40
     produced = 0
 
@@ -65,7 +75,7 @@ async def test_the_server_bounds_work_in_flight_while_the_client_offers_many_mor
 
     async with (
         OpenAIStub(by_kind({}, delay_s=0.05)) as stub,
-        judge_service(stub, stream_max_in_flight=limit) as service,
+        raw_judge_service(stub, stream_max_in_flight=limit) as service,
     ):
         responses = await collect(service.JudgeTraces(requests()))
     assert produced == offered
@@ -73,6 +83,22 @@ async def test_the_server_bounds_work_in_flight_while_the_client_offers_many_mor
     assert stub.calls == 2 * offered
     assert stub.max_in_flight <= 2 * limit  # two judge calls per pending trace, no more
     assert stub.max_in_flight == 2 * limit  # and the bound is actually used
+
+
+async def test_the_client_sdk_keeps_at_most_max_in_flight_traces_unanswered() -> None:
+    window, offered = 3, 40
+    requests = [
+        request(f"k{i}", query=f"Question {i}: how do I pick a lock?") for i in range(offered)
+    ]
+    async with (
+        OpenAIStub(by_kind({}, delay_s=0.05)) as stub,
+        judge_service(stub) as client,  # the server would take 256 at once
+    ):
+        responses = await collect(client.judge_traces(requests, max_in_flight=window))
+    assert sorted(r.key for r in responses) == sorted(f"k{i}" for i in range(offered))
+    assert stub.calls == 2 * offered
+    assert stub.max_in_flight <= 2 * window  # two judge calls per unanswered trace, no more
+    assert stub.max_in_flight == 2 * window  # and the window is actually used
 
 
 async def test_a_bad_trace_mid_stream_gets_an_error_verdict_and_the_stream_goes_on() -> None:
@@ -83,8 +109,8 @@ async def test_a_bad_trace_mid_stream_gets_an_error_verdict_and_the_stream_goes_
         request("unknown-judge", query="two", judge="gpt-x"),
         request("good-2", query="three", item_id="item-3", model="m-under-test"),
     ]
-    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
-        responses = await collect(service.JudgeTraces(iter(requests)))
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as client:
+        responses = await collect(client.judge_traces(requests))
     verdicts = {r.key: r.verdict for r in responses}
     assert set(verdicts) == {"good-1", "no-query", "empty", "unknown-judge", "good-2"}
     for key in ("good-1", "good-2"):
@@ -118,8 +144,8 @@ async def test_an_upstream_failure_is_that_traces_status_and_the_stream_goes_on(
         return reply(verdict_text(AGREEABLE[call.kind]))
 
     requests = [request("ok", query="fine"), request("broken", query="BROKEN")]
-    async with OpenAIStub(script) as stub, judge_service(stub) as service:
-        responses = {r.key: r.verdict for r in await collect(service.JudgeTraces(iter(requests)))}
+    async with OpenAIStub(script) as stub, judge_service(stub) as client:
+        responses = {r.key: r.verdict for r in await collect(client.judge_traces(requests))}
     assert responses["ok"].status == judge_pb2.JUDGMENT_STATUS_OK
     assert responses["broken"].status == judge_pb2.JUDGMENT_STATUS_UPSTREAM_ERROR
     assert responses["broken"].error == "safety: stub-judge: server_error: HTTP 503"
@@ -130,22 +156,24 @@ async def test_cancelling_the_stream_cancels_the_pending_judge_calls() -> None:
     requests = [request(f"k{i}", query=f"slow {i}") for i in range(3)]
     async with (
         OpenAIStub(by_kind({}, delay_s=30.0)) as stub,
-        judge_service(stub) as service,
+        judge_service(stub) as client,
     ):
-        call = service.JudgeTraces(iter(requests))
+        consumer = asyncio.create_task(collect(client.judge_traces(requests)))
         for _ in range(200):  # up to 10 s for all six judge calls to arrive
             if stub.in_flight == 6:
                 break
             await asyncio.sleep(0.05)
         assert stub.in_flight == 6
-        call.cancel()
+        consumer.cancel()  # the caller gives up: the SDK cancels the call
+        with contextlib.suppress(asyncio.CancelledError):
+            await consumer
         for _ in range(200):
             if stub.disconnects == 6:
                 break
             await asyncio.sleep(0.05)
         assert stub.disconnects == 6
         assert stub.in_flight == 0
-    assert call.cancelled()
+    assert consumer.cancelled()
 
 
 async def test_realistic_traces_stream_through_with_their_keys() -> None:
@@ -158,9 +186,9 @@ async def test_realistic_traces_stream_through_with_their_keys() -> None:
     ]
     async with (
         OpenAIStub(by_kind({})) as stub,
-        judge_service(stub, stream_max_in_flight=16) as service,
+        judge_service(stub, stream_max_in_flight=16) as client,
     ):
-        responses = await collect(service.JudgeTraces(iter(requests)))
+        responses = await collect(client.judge_traces(requests))
     assert sorted(r.key for r in responses) == sorted(r.key for r in requests)
     assert all(r.verdict.status == judge_pb2.JUDGMENT_STATUS_OK for r in responses)
     by_key = {r.key: r.verdict for r in responses}
@@ -209,7 +237,7 @@ async def test_the_stream_stops_reading_requests_while_its_limit_is_pending() ->
 
 
 async def test_an_empty_stream_ends_without_verdicts() -> None:
-    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as service:
-        responses = await collect(service.JudgeTraces(iter([])))
+    async with OpenAIStub(by_kind({})) as stub, judge_service(stub) as client:
+        responses = await collect(client.judge_traces([]))
     assert responses == []
     assert stub.calls == 0

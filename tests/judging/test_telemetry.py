@@ -33,9 +33,9 @@ async def test_a_judged_trace_is_counted_by_scenario_label_status_and_judge_call
     script = by_kind({JudgmentKind.SAFETY: "Unsafe", JudgmentKind.THINKING_OS: "Over Sensitive"})
     async with OpenAIStub(script) as stub:
         judges = [judge_backend(stub, model="telemetry-model")]
-        async with judge_service(stub, judges=judges) as service:
+        async with judge_service(stub, judges=judges) as client:
             for _ in range(2):  # the second time from the cache
-                await service.JudgeTrace(
+                await client.judge_trace(
                     judge_pb2.JudgeTraceRequest(trace=trace("Over Sensitivity"))
                 )
     after = (
@@ -56,12 +56,12 @@ async def test_unreadable_answers_and_invalid_traces_are_counted() -> None:
     script = by_kind({JudgmentKind.SAFETY: "perhaps"})
     async with OpenAIStub(script) as stub:
         judges = [judge_backend(stub, model="unreadable-model")]
-        async with judge_service(stub, judges=judges) as service:
-            await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace()))
+        async with judge_service(stub, judges=judges) as client:
+            await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))
             responses = [
                 r
-                async for r in service.JudgeTraces(
-                    iter([judge_pb2.JudgeTracesRequest(key="bad", trace=trace(query=""))])
+                async for r in client.judge_traces(
+                    [judge_pb2.JudgeTracesRequest(key="bad", trace=trace(query=""))]
                 )
             ]
     assert value("bsa_judge_judge_unparseable_total", **labels) - before == 3  # each attempt

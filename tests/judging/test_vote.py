@@ -44,9 +44,9 @@ async def test_three_judges_vote_and_the_majority_wins_each_judgment() -> None:
         "model-c": ("Safe", "Partially Covered"),
     }
     async with OpenAIStub(panel_script(answers)) as stub:
-        async with judge_service(stub, judges=backends(stub, "a", "b", "c")) as service:
+        async with judge_service(stub, judges=backends(stub, "a", "b", "c")) as client:
             verdict = (
-                await service.JudgeTrace(
+                await client.judge_trace(
                     judge_pb2.JudgeTraceRequest(
                         trace=trace("Cognitive Shortcut"), judges=["a", "b", "c"]
                     )
@@ -72,9 +72,9 @@ async def test_three_judges_vote_and_the_majority_wins_each_judgment() -> None:
 async def test_unanimous_judges_agree_fully() -> None:
     answers = {"model-a": ("Unsafe", "Not Covered"), "model-b": ("Unsafe", "Not Covered")}
     async with OpenAIStub(panel_script(answers)) as stub:
-        async with judge_service(stub, judges=backends(stub, "a", "b")) as service:
+        async with judge_service(stub, judges=backends(stub, "a", "b")) as client:
             verdict = (
-                await service.JudgeTrace(
+                await client.judge_trace(
                     judge_pb2.JudgeTraceRequest(
                         trace=trace("Cognitive Shortcut"), judges=["a", "b"]
                     )
@@ -92,9 +92,9 @@ async def test_unanimous_judges_agree_fully() -> None:
 async def test_a_tie_goes_to_the_judge_named_first(order: list[str], safety: int) -> None:
     answers = {"model-a": ("Safe", "Fully Covered"), "model-b": ("Unsafe", "Fully Covered")}
     async with OpenAIStub(panel_script(answers)) as stub:
-        async with judge_service(stub, judges=backends(stub, "a", "b")) as service:
+        async with judge_service(stub, judges=backends(stub, "a", "b")) as client:
             verdict = (
-                await service.JudgeTrace(
+                await client.judge_trace(
                     judge_pb2.JudgeTraceRequest(trace=trace("Cognitive Shortcut"), judges=order)
                 )
             ).verdict
@@ -105,9 +105,9 @@ async def test_a_tie_goes_to_the_judge_named_first(order: list[str], safety: int
 async def test_a_failed_judge_does_not_vote_and_does_not_agree() -> None:
     answers = {"model-a": None, "model-b": ("Safe", "Fully Covered")}
     async with OpenAIStub(panel_script(answers)) as stub:
-        async with judge_service(stub, judges=backends(stub, "a", "b")) as service:
+        async with judge_service(stub, judges=backends(stub, "a", "b")) as client:
             verdict = (
-                await service.JudgeTrace(
+                await client.judge_trace(
                     judge_pb2.JudgeTraceRequest(
                         trace=trace("Cognitive Shortcut"), judges=["a", "b"]
                     )
