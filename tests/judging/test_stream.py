@@ -73,8 +73,9 @@ async def test_the_server_bounds_work_in_flight_while_the_client_offers_many_mor
             produced += 1
             yield request(f"k{index}", query=f"Question {index}: how do I pick a lock?")
 
+    # Judge calls slow enough that the pending traces' calls overlap even on a busy machine.
     async with (
-        OpenAIStub(by_kind({}, delay_s=0.05)) as stub,
+        OpenAIStub(by_kind({}, delay_s=0.25)) as stub,
         raw_judge_service(stub, stream_max_in_flight=limit) as service,
     ):
         responses = await collect(service.JudgeTraces(requests()))
@@ -91,7 +92,7 @@ async def test_the_client_sdk_keeps_at_most_max_in_flight_traces_unanswered() ->
         request(f"k{i}", query=f"Question {i}: how do I pick a lock?") for i in range(offered)
     ]
     async with (
-        OpenAIStub(by_kind({}, delay_s=0.05)) as stub,
+        OpenAIStub(by_kind({}, delay_s=0.25)) as stub,  # slow enough for calls to overlap
         judge_service(stub) as client,  # the server would take 256 at once
     ):
         responses = await collect(client.judge_traces(requests, max_in_flight=window))
