@@ -199,3 +199,25 @@ async def test_a_judge_traces_stream_counts_every_message_both_ways() -> None:
     assert moved("grpc_server_msg_sent_total", **bidi) == 3
     assert moved("grpc_server_handled_total", **bidi, grpc_code="OK") == 1
     assert moved("grpc_server_handling_seconds_count", **bidi) == 1
+
+
+async def test_a_call_refused_by_auth_is_counted_as_unauthenticated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BSA_JUDGE_TEST_METRICS_TOKENS", "metrics-test-token")
+    async with serving(metrics_port=0, auth_tokens_env="BSA_JUDGE_TEST_METRICS_TOKENS") as running:
+        assert running.metrics is not None
+        before = await scrape(running.metrics.port)
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = judge_pb2_grpc.JudgeServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await stub.JudgeTrace(judge_pb2.JudgeTraceRequest())
+            assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        after = await scrape(running.metrics.port)
+    refused_code = {**JUDGE_TRACE, "grpc_code": "Unauthenticated"}
+    assert after.value("grpc_server_handled_total", **refused_code) == (
+        before.value("grpc_server_handled_total", **refused_code) + 1
+    )
+    assert after.value("grpc_server_started_total", **JUDGE_TRACE) == (
+        before.value("grpc_server_started_total", **JUDGE_TRACE) + 1
+    )

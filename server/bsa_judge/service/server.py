@@ -54,13 +54,14 @@ async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
         options.append(("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000)))
     credentials = server_credentials(settings)  # bad TLS settings fail before binding
     tokens = load_tokens(settings)
-    # Outermost first. The request log wraps everything, so refused calls are logged with
-    # their request id too; auth refuses before anything else runs; the error mapping sits
-    # next to the servicer, so everything outside it sees the final status code.
+    # Outermost first. The request log and the Prometheus counts wrap everything, so calls
+    # refused by auth are logged with their request id and counted with their code too; auth
+    # refuses before the servicer runs; the error mapping sits next to the servicer, so
+    # everything outside it sees the final status code.
     interceptors: list[grpc.aio.ServerInterceptor] = [
         RequestLogInterceptor(),
-        *([BearerTokenAuth(tokens)] if tokens else []),
         PrometheusInterceptor(),
+        *([BearerTokenAuth(tokens)] if tokens else []),
         DomainErrorInterceptor(),
     ]
     server = grpc.aio.server(interceptors=interceptors, options=options)
