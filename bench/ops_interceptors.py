@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 
 import grpc
 from bsa_judge.service.interceptors.auth import BearerTokenAuth
-from bsa_judge.service.interceptors.metrics import PrometheusInterceptor
+from bsa_judge.service.interceptors.prometheus import PrometheusInterceptor
 
 TOKEN = "bench-token-0123456789abcdef"
 ECHO = "/bench.Echo/Echo"

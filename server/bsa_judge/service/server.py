@@ -13,7 +13,7 @@ from bsa_judge.runtime import Runtime
 from bsa_judge.service.interceptors.auth import BearerTokenAuth, load_tokens
 from bsa_judge.service.interceptors.errors import DomainErrorInterceptor
 from bsa_judge.service.interceptors.logging import RequestLogInterceptor
-from bsa_judge.service.interceptors.metrics import PrometheusInterceptor
+from bsa_judge.service.interceptors.prometheus import PrometheusInterceptor
 from bsa_judge.service.metrics_endpoint import MetricsEndpoint
 from bsa_judge.service.servicer import JudgeServicer
 from bsa_judge.service.tls import server_credentials

@@ -8,7 +8,6 @@ Metadata is never logged, so bearer tokens cannot leak from here.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import re
@@ -21,6 +20,7 @@ import grpc
 import structlog
 
 from bsa_judge.service.interceptors.method_handler import behaviour_of, with_behaviour
+from bsa_judge.service.interceptors.status import deadline_of, final_code
 
 REQUEST_ID_KEY = "x-request-id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/=+-]{1,128}")
@@ -58,14 +58,13 @@ class _Logged:
 
     def begin(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
         self._peer = context.peer()
-        remaining = context.time_remaining()
-        self._deadline = None if remaining is None else self._started + remaining
+        self._deadline = deadline_of(context)
         context.set_trailing_metadata(((REQUEST_ID_KEY, self.request_id),))
         structlog.contextvars.bind_contextvars(request_id=self.request_id)
 
     def end(self, context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None) -> None:
         ended = time.monotonic()
-        code = self._final_code(context, error, ended)
+        code = final_code(context, error, self._deadline)
         level = logging.ERROR if code in _ERROR_CODES else logging.INFO
         if self.method in _QUIET_METHODS and code is grpc.StatusCode.OK:
             level = logging.DEBUG
@@ -78,23 +77,6 @@ class _Logged:
             peer=self._peer,
         )
         structlog.contextvars.unbind_contextvars("request_id")
-
-    def _final_code(
-        self,
-        context: grpc.aio.ServicerContext[Any, Any],
-        error: BaseException | None,
-        ended: float,
-    ) -> grpc.StatusCode:
-        code: grpc.StatusCode | None = context.code()  # set by abort() or set_code()
-        if code is not None:
-            return code
-        if error is None:
-            return grpc.StatusCode.OK
-        if isinstance(error, asyncio.CancelledError | GeneratorExit):
-            if self._deadline is not None and ended >= self._deadline:
-                return grpc.StatusCode.DEADLINE_EXCEEDED
-            return grpc.StatusCode.CANCELLED
-        return grpc.StatusCode.UNKNOWN
 
 
 def _logging(method: str, metadata: Any, inner: Callable[..., Any]) -> Callable[..., Any]:

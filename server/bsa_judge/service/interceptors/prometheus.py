@@ -9,7 +9,6 @@ their messages are counted both ways, whether the handler iterates and yields or
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -26,6 +25,7 @@ from bsa_judge.service.interceptors.method_handler import (
     streaming_kind,
     with_behaviour,
 )
+from bsa_judge.service.interceptors.status import deadline_of, final_code
 
 JUDGE_SERVICE = judge_pb2.DESCRIPTOR.services_by_name["JudgeService"]
 
@@ -78,9 +78,12 @@ def _series(labels: tuple[str, str, str]) -> _Series:
 class _Call:
     """The metrics of one RPC while it runs."""
 
-    def __init__(self, labels: tuple[str, str, str]) -> None:
+    def __init__(
+        self, labels: tuple[str, str, str], context: grpc.aio.ServicerContext[Any, Any]
+    ) -> None:
         self._series = _series(labels)
         self._started = time.perf_counter()
+        self._deadline = deadline_of(context)
         self._series.started.inc()
 
     def received(self) -> None:
@@ -92,26 +95,8 @@ class _Call:
     def finish(
         self, context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None
     ) -> None:
-        self._series.handled[_final_code(context, error)].inc()
+        self._series.handled[final_code(context, error, self._deadline)].inc()
         self._series.seconds.observe(time.perf_counter() - self._started)
-
-
-def _final_code(
-    context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None
-) -> grpc.StatusCode:
-    """The status the client gets: what abort()/set_code() set, else what the error implies."""
-    code = context.code()
-    if isinstance(code, grpc.StatusCode) and code is not grpc.StatusCode.OK:
-        return code
-    if error is None:
-        return grpc.StatusCode.OK
-    if isinstance(error, asyncio.CancelledError | GeneratorExit):
-        # The client went away, or its deadline passed and gRPC cancelled the handler.
-        remaining = context.time_remaining()
-        if remaining is not None and remaining <= 0:
-            return grpc.StatusCode.DEADLINE_EXCEEDED
-        return grpc.StatusCode.CANCELLED
-    return grpc.StatusCode.UNKNOWN  # what grpc answers for an unhandled exception
 
 
 async def _counted(requests: AsyncIterator[Any], call: _Call) -> AsyncIterator[Any]:
@@ -148,8 +133,8 @@ def _observed(labels: tuple[str, str, str], kind: str, inner: Callable[..., Any]
     """A behaviour of the same shape as `inner` that records the RPC's metrics around it."""
     streaming_requests = kind in ("client_stream", "bidi_stream")
 
-    def begin(request: Any) -> tuple[_Call, Any]:
-        call = _Call(labels)
+    def begin(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> tuple[_Call, Any]:
+        call = _Call(labels, context)
         if streaming_requests:
             return call, _counted(request, call)
         call.received()
@@ -160,7 +145,7 @@ def _observed(labels: tuple[str, str, str], kind: str, inner: Callable[..., Any]
         async def stream_behaviour(
             request: Any, context: grpc.aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[Any]:
-            call, request = begin(request)
+            call, request = begin(request, context)
             error: BaseException | None = None
             try:
                 async for response in inner(request, context):
@@ -175,7 +160,7 @@ def _observed(labels: tuple[str, str, str], kind: str, inner: Callable[..., Any]
         return stream_behaviour
 
     async def behaviour(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        call, request = begin(request)
+        call, request = begin(request, context)
         unary_response = kind in ("unary", "client_stream")
         try:
             # Streaming handlers written as coroutines send through context.write().
