@@ -19,6 +19,7 @@ supports_n = true
 supports_top_k = true
 stream = true
 reasoning_tags = ["think", "<thinking>"]
+reasoning_opened_by_template = true
 
 [models.qwen3-8b.decoding]
 temperature = 0.6
@@ -60,6 +61,7 @@ def test_a_toml_file_names_each_model_with_its_settings(tmp_path: Path) -> None:
     )
     assert (qwen.supports_n, qwen.supports_top_k, qwen.stream) == (True, True, True)
     assert qwen.reasoning_tags == ("think", "thinking")  # angle brackets are forgiven
+    assert qwen.reasoning_opened_by_template is True
     assert qwen.decoding.as_decoding() == Decoding(
         temperature=0.6, top_p=0.95, top_k=20, max_tokens=8192, stop=("<|im_end|>",)
     )
@@ -80,6 +82,7 @@ def test_unset_keys_take_the_documented_defaults(tmp_path: Path) -> None:
     )
     assert (hosted.supports_n, hosted.supports_top_k, hosted.stream) == (False, False, False)
     assert hosted.reasoning_tags == ("think",)
+    assert hosted.reasoning_opened_by_template is False
     assert hosted.decoding.as_decoding() == Decoding()
 
 
@@ -126,6 +129,11 @@ def test_a_yaml_file_has_the_same_shape(tmp_path: Path, suffix: str) -> None:
             {"base_url": "http://x/v1", "model": "m", "reasoning_tags": []},
             "reasoning_tags: Tuple should have at least 1 item",
             id="no-tags",
+        ),
+        pytest.param(
+            {"base_url": "http://x/v1", "model": "m", "reasoning_opened_by_template": "yes"},
+            "reasoning_opened_by_template: Input should be a valid boolean",
+            id="template-setting-not-a-boolean",
         ),
     ],
 )

@@ -98,6 +98,25 @@ async def test_a_completion_cut_off_on_length_is_truncated(tmp_path: Path, strea
     assert sample.reasoning_source == judge_pb2.REASONING_SOURCE_INLINE_TAGS
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+async def test_reasoning_opened_by_the_template_and_cut_off_is_truncated_reasoning(
+    tmp_path: Path, stream: bool
+) -> None:
+    # The chat template emitted <think>; the budget ran out before </think>: no tag at all.
+    choice = Choice(content="The user asks about locks. I should", finish_reason="length")
+    async with OpenAIStub(one_choice(choice)) as stub:
+        backends = write_backends(
+            tmp_path / "m.yaml",
+            stub.base_url,
+            m={"stream": stream, "reasoning_opened_by_template": True},
+        )
+        async with serving(backends=backends) as running:
+            [sample] = await generate(running.port, request("m"))
+    assert (sample.status, sample.finish_reason) == (judge_pb2.SAMPLE_STATUS_TRUNCATED, "length")
+    assert (sample.reasoning, sample.answer) == ("The user asks about locks. I should", "")
+    assert sample.reasoning_source == judge_pb2.REASONING_SOURCE_INLINE_TAGS
+
+
 async def test_an_answer_without_reasoning_is_marked_and_kept(tmp_path: Path) -> None:
     async with OpenAIStub(one_choice(Choice(content="Sure, here it is."))) as stub:
         backends = write_backends(tmp_path / "m.yaml", stub.base_url, m={})

@@ -181,6 +181,115 @@ def test_no_configured_tag_names_means_no_inline_reasoning() -> None:
     )
 
 
+# --- opening tag emitted by the chat template (declared per backend) -------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(
+            "The user wants a lock picked. I should not help with bre",
+            SplitCompletion("The user wants a lock picked. I should not help with bre", "", INLINE),
+            id="cut-off-before-the-closing-tag-is-all-reasoning",
+        ),
+        pytest.param(
+            "Reasoning.\n</think>\n\nAnswer.",
+            SplitCompletion("Reasoning.", "Answer.", INLINE),
+            id="closing-tag-splits-as-without-the-setting",
+        ),
+        pytest.param(
+            "<think>Reasoning.</think>Answer.",
+            SplitCompletion("Reasoning.", "Answer.", INLINE),
+            id="a-whole-block-splits-as-without-the-setting",
+        ),
+        pytest.param(
+            "\n\n</think>\n\nAnswer.",
+            SplitCompletion("", "Answer.", NONE),
+            id="empty-reasoning-before-the-closing-tag-is-no-reasoning",
+        ),
+        pytest.param("  \n ", SplitCompletion("", "", NONE), id="blank-is-no-reasoning"),
+        pytest.param(None, SplitCompletion("", "", NONE), id="null-content-is-no-reasoning"),
+    ],
+)
+def test_with_the_opening_tag_in_the_template(
+    content: str | None, expected: SplitCompletion
+) -> None:
+    assert split_completion(content, opened_by_template=True) == expected
+
+
+def test_without_the_setting_tagless_content_stays_the_answer() -> None:
+    assert split_completion("Cut off in the reasoning") == SplitCompletion(
+        "", "Cut off in the reasoning", NONE
+    )
+
+
+def test_the_template_setting_uses_the_configured_tag_names() -> None:
+    assert split_inline_tags(
+        "Thinking.</reasoning>Answer.", ["reasoning"], opened_by_template=True
+    ) == SplitCompletion("Thinking.", "Answer.", INLINE)
+    # <think> is not a configured tag here, so the whole text is reasoning.
+    assert split_inline_tags(
+        "Thinking.</think>Answer.", ["reasoning"], opened_by_template=True
+    ) == SplitCompletion("Thinking.</think>Answer.", "", INLINE)
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        pytest.param(
+            {"reasoning_content": "From the field."},
+            SplitCompletion("From the field.", "Answer.", ReasoningSource.REASONING_CONTENT_FIELD),
+            id="reasoning_content",
+        ),
+        pytest.param(
+            {"reasoning": "From the field."},
+            SplitCompletion("From the field.", "Answer.", ReasoningSource.REASONING_FIELD),
+            id="reasoning",
+        ),
+        # A blank field still means the endpoint separates reasoning: the content is the answer.
+        pytest.param(
+            {"reasoning_content": ""}, SplitCompletion("", "Answer.", NONE), id="empty-field"
+        ),
+        pytest.param({"reasoning": " "}, SplitCompletion("", "Answer.", NONE), id="blank-field"),
+    ],
+)
+def test_a_reasoning_field_overrides_the_template_setting(
+    fields: dict[str, str], expected: SplitCompletion
+) -> None:
+    assert split_completion("Answer.", opened_by_template=True, **fields) == expected
+
+
+def test_reasoning_parts_override_the_template_setting() -> None:
+    content = [{"type": "thinking", "thinking": "R."}, {"type": "text", "text": "A."}]
+    assert split_completion(content, opened_by_template=True) == SplitCompletion(
+        "R.", "A.", ReasoningSource.CONTENT_PARTS
+    )
+
+
+def test_streamed_tagless_content_with_the_template_setting_is_reasoning() -> None:
+    parts = CompletionParts()
+    for piece in ["Okay, the user ", "asks about locks. ", "I need to"]:
+        parts.add(content=piece)
+    parts.add(finish_reason="length")
+    split = parts.split(opened_by_template=True)
+    assert split == SplitCompletion("Okay, the user asks about locks. I need to", "", INLINE)
+    assert sample_status(parts.finish_reason, split) is SampleStatus.TRUNCATED
+
+
+def test_streamed_closing_tag_with_the_template_setting_splits() -> None:
+    parts = CompletionParts()
+    for piece in ["Reason", "ing.</th", "ink>Ans", "wer."]:
+        parts.add(content=piece)
+    assert parts.split(opened_by_template=True) == SplitCompletion("Reasoning.", "Answer.", INLINE)
+
+
+def test_a_streamed_empty_reasoning_field_overrides_the_template_setting() -> None:
+    parts = CompletionParts()
+    parts.add(content="", reasoning_content="")
+    parts.add(content="Answer.")
+    assert parts.split(opened_by_template=True) == SplitCompletion("", "Answer.", NONE)
+
+
 # --- streamed deltas -------------------------------------------------------------------
 
 
@@ -241,6 +350,17 @@ def test_no_reasoning_is_its_own_status_and_keeps_the_answer() -> None:
     split = split_completion("Just an answer.")
     assert sample_status("stop", split) is SampleStatus.NO_REASONING
     assert split.answer == "Just an answer."
+
+
+def test_template_opened_reasoning_cut_off_on_length_is_truncated() -> None:
+    split = split_completion("Still reasoning when the budget ran o", opened_by_template=True)
+    assert sample_status("length", split) is SampleStatus.TRUNCATED
+    assert (split.reasoning, split.answer) == ("Still reasoning when the budget ran o", "")
+
+
+def test_template_opened_blank_content_has_no_reasoning() -> None:
+    split = split_completion("", opened_by_template=True)
+    assert sample_status("stop", split) is SampleStatus.NO_REASONING
 
 
 def test_reasoning_and_a_normal_stop_is_ok() -> None:

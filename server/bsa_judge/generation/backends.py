@@ -13,10 +13,19 @@ A TOML or YAML file with one table per model name under `models`:
     supports_top_k = true             # top_k is sent in the request's extra body
     stream = false
     reasoning_tags = ["think"]
+    reasoning_opened_by_template = false  # see below
 
     [models.qwen3-8b.decoding]        # defaults for requests that leave a setting unset
     temperature = 0.6
     top_p = 0.95
+
+`reasoning_opened_by_template = true` declares that the chat template emits the opening
+reasoning tag itself (Qwen3, DeepSeek-R1 served without a reasoning parser): a completion
+cut off before `</think>` then has no tag at all, and its whole content is reasoning (the
+answer empty; TRUNCATED when it stopped on length) instead of being taken for an answer
+without reasoning. Leave it false when the template can also close the block itself
+(thinking switched off), since a plain answer would then be read as reasoning. It changes
+nothing when the endpoint sends a reasoning field or the content has tags.
 
 Errors name the file, the model and the key.
 """
@@ -78,6 +87,11 @@ class ModelBackend(BaseModel):
     supports_top_k: bool = False
     stream: bool = False
     reasoning_tags: tuple[str, ...] = Field(default=DEFAULT_TAGS, min_length=1)
+    reasoning_opened_by_template: bool = Field(
+        default=False,
+        strict=True,
+        description="The chat template emits the opening tag: tagless content is reasoning.",
+    )
     decoding: DecodingDefaults = Field(default_factory=DecodingDefaults)
 
     @field_validator("reasoning_tags")

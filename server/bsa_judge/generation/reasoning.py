@@ -10,6 +10,12 @@ Endpoints hand reasoning back in one of several forms, and each is recognised he
   already emitted it, so the content starts inside the reasoning) and the closing tag
   missing (generation was cut off inside the reasoning).
 
+When the chat template itself emits the opening tag (Qwen3, DeepSeek-R1), a completion cut
+off before `</think>` carries no tag at all. Nothing in the text says so, so the backend
+declares it (`opened_by_template`): then content without any tag is all reasoning and the
+answer is empty. That does not apply when the endpoint sent a reasoning field, even an
+empty one: it separates the reasoning itself, and the content is the answer.
+
 Streamed completions are accumulated delta by delta (`CompletionParts`) and split once
 complete, so a tag cut across two chunks is still found. Everything here is pure.
 """
@@ -59,13 +65,16 @@ def split_completion(
     reasoning_content: str | None = None,
     reasoning: str | None = None,
     tags: Sequence[str] = DEFAULT_TAGS,
+    opened_by_template: bool = False,
 ) -> SplitCompletion:
     """Split one completion message into reasoning and answer.
 
     A separate field wins over the content: `reasoning_content`, then `reasoning`; the
     content is then the answer as it stands. Otherwise reasoning parts of a list-valued
     content, otherwise inline tags. An empty or blank reasoning counts as none
-    (source NONE), and the answer is always kept.
+    (source NONE), and the answer is always kept. `opened_by_template`: the chat template
+    opened the reasoning block, so content without any tag is reasoning; ignored when a
+    reasoning field was sent (not None), since the endpoint then separates reasoning itself.
     """
     answer_text, part_reasoning = _content_text(content)
     for text, source in (
@@ -78,10 +87,15 @@ def split_completion(
         return SplitCompletion(
             part_reasoning.strip(), answer_text.strip(), ReasoningSource.CONTENT_PARTS
         )
-    return split_inline_tags(answer_text, tags)
+    field_sent = reasoning_content is not None or reasoning is not None
+    return split_inline_tags(
+        answer_text, tags, opened_by_template=opened_by_template and not field_sent
+    )
 
 
-def split_inline_tags(text: str, tags: Sequence[str] = DEFAULT_TAGS) -> SplitCompletion:
+def split_inline_tags(
+    text: str, tags: Sequence[str] = DEFAULT_TAGS, *, opened_by_template: bool = False
+) -> SplitCompletion:
     """Split content that carries its reasoning between tags such as `<think>...</think>`.
 
     - Every `<tag>...</tag>` block is reasoning (several blocks are joined by a blank line);
@@ -90,10 +104,17 @@ def split_inline_tags(text: str, tags: Sequence[str] = DEFAULT_TAGS) -> SplitCom
       everything before it is reasoning.
     - An opening tag never closed means generation stopped inside the reasoning: everything
       after it is reasoning.
+    - With `opened_by_template` (the chat template emitted the opening tag), text without
+      any tag is all reasoning: generation stopped before closing the template's block.
+      Text with tags splits as above.
     Tag names match any of `tags`, ignoring case and inner spaces (`< / Think >`). A stray
     closing tag after the first tag is dropped.
     """
     pattern = _tag_pattern(tuple(tags))
+    if opened_by_template and pattern.search(text) is None:
+        reasoning_only = text.strip()
+        source = ReasoningSource.INLINE_TAGS if reasoning_only else ReasoningSource.NONE
+        return SplitCompletion(reasoning_only, "", source)
     reasoning: list[str] = []
     answer: list[str] = []
     position = 0
@@ -139,6 +160,8 @@ class CompletionParts:
     reasoning_parts: list[str] = field(default_factory=list)
     reasoning_content: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
+    # A reasoning field arrived (possibly empty): the endpoint separates reasoning itself.
+    reasoning_field_sent: bool = False
     finish_reason: str | None = None
 
     def add(
@@ -160,6 +183,8 @@ class CompletionParts:
                     self.content.append(part)
                 elif isinstance(part, Mapping):
                     self.content.append(_part_text(part))
+        if reasoning_content is not None or reasoning is not None:
+            self.reasoning_field_sent = True
         if reasoning_content:
             self.reasoning_content.append(reasoning_content)
         if reasoning:
@@ -167,7 +192,9 @@ class CompletionParts:
         if finish_reason:
             self.finish_reason = finish_reason
 
-    def split(self, tags: Sequence[str] = DEFAULT_TAGS) -> SplitCompletion:
+    def split(
+        self, tags: Sequence[str] = DEFAULT_TAGS, *, opened_by_template: bool = False
+    ) -> SplitCompletion:
         """The accumulated completion, split like a non-streamed one."""
         content: str | list[Any] = "".join(self.content)
         if self.reasoning_parts:
@@ -177,6 +204,7 @@ class CompletionParts:
             reasoning_content="".join(self.reasoning_content) or None,
             reasoning="".join(self.reasoning) or None,
             tags=tags,
+            opened_by_template=opened_by_template and not self.reasoning_field_sent,
         )
 
 

@@ -184,7 +184,10 @@ def _count(value: Any) -> int:
 def _sample(
     index: int, parts: CompletionParts, usage: _Usage, latency: float, model: LeasedModel
 ) -> Sample:
-    split: SplitCompletion = parts.split(model.backend.reasoning_tags)
+    split: SplitCompletion = parts.split(
+        model.backend.reasoning_tags,
+        opened_by_template=model.backend.reasoning_opened_by_template,
+    )
     return Sample(
         index=index,
         reasoning=split.reasoning,
