@@ -5,7 +5,8 @@ import os
 from pathlib import Path
 
 import pytest
-from bsa_judge.settings import SettingsError, add_flags, flag_values, load_settings
+from bsa_judge.commands.flags import add_flags, flag_values
+from bsa_judge.settings import SettingsError, load_settings
 
 
 @pytest.fixture

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from bsa_judge.commands.flags import add_flags, flag_values
 from bsa_judge.logs import configure_logging
 from bsa_judge.settings import (
     CONFIG_ENV,
     Settings,
     SettingsError,
-    add_flags,
-    flag_values,
     load_settings,
 )
 
