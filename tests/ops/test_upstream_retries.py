@@ -1,4 +1,6 @@
-"""Upstream retries are counted by backend and cause, exactly as the SDK makes them."""
+"""Upstream retries: counted by backend and cause exactly as the SDK makes them, and spaced
+as the upstream's Retry-After asks. Calls go through `ChatEndpoint.complete_json`, the path
+judges and models under test use."""
 
 from __future__ import annotations
 
@@ -38,18 +40,29 @@ async def test_two_rate_limited_replies_count_two_retries_and_no_error() -> None
     ) as stub:
         endpoint = ChatEndpoint(EndpointConfig("retry-429", stub.base_url, "m", max_retries=3))
         before = _count("bsa_judge_upstream_retries_total", "retry-429", "rate_limited")
-        await endpoint.complete(_HELLO)
+        await endpoint.complete_json(_HELLO)
         await endpoint.aclose()
     assert stub.calls == 3
     assert _count("bsa_judge_upstream_retries_total", "retry-429", "rate_limited") == before + 2
     assert _count("bsa_judge_upstream_errors_total", "retry-429", "rate_limited") == 0
 
 
+async def test_a_retry_waits_as_long_as_retry_after_asks() -> None:
+    async with OpenAIStub(_failing_first(Failure(429, headers={"Retry-After": "1"}))) as stub:
+        endpoint = ChatEndpoint(EndpointConfig("retry-after-1", stub.base_url, "m", max_retries=1))
+        reply = await endpoint.complete_json(_HELLO)
+        await endpoint.aclose()
+    assert reply["choices"][0]["finish_reason"] == "stop"
+    assert stub.calls == 2
+    # A lower bound only: the retry came no sooner than the one second the upstream asked for.
+    assert stub.arrivals[1] - stub.arrivals[0] >= 1.0
+
+
 async def test_server_errors_past_the_last_retry_count_retries_and_one_error() -> None:
     async with OpenAIStub(lambda _request: Failure(503, headers=_SOON)) as stub:
         endpoint = ChatEndpoint(EndpointConfig("retry-5xx", stub.base_url, "m", max_retries=2))
         with pytest.raises(UpstreamFailure):
-            await endpoint.complete(_HELLO)
+            await endpoint.complete_json(_HELLO)
         await endpoint.aclose()
     assert stub.calls == 3  # the first attempt and two retries; the third failure is final
     assert _count("bsa_judge_upstream_retries_total", "retry-5xx", "server_error") == 2
@@ -63,7 +76,7 @@ async def test_a_slow_reply_counts_as_a_timeout_retry() -> None:
         endpoint = ChatEndpoint(
             EndpointConfig("retry-slow", stub.base_url, "m", max_retries=1, request_timeout_s=0.3)
         )
-        await endpoint.complete(_HELLO)
+        await endpoint.complete_json(_HELLO)
         await endpoint.aclose()
     assert _count("bsa_judge_upstream_retries_total", "retry-slow", "timeout") == 1
 
@@ -76,7 +89,7 @@ async def test_a_refused_connection_counts_connection_retries() -> None:
         EndpointConfig("retry-refused", f"http://127.0.0.1:{port}/v1", "m", max_retries=1)
     )
     with pytest.raises(UpstreamFailure):
-        await endpoint.complete(_HELLO)
+        await endpoint.complete_json(_HELLO)
     await endpoint.aclose()
     assert _count("bsa_judge_upstream_retries_total", "retry-refused", "connection") == 1
     assert _count("bsa_judge_upstream_errors_total", "retry-refused", "connection") == 1

@@ -3,7 +3,8 @@
 `/v1/chat/completions` answers with whatever the script returns for the request body:
 a `Reply` (one or more choices, usage, finish reasons, streaming as SSE), or a `Failure`
 (any HTTP status with headers such as Retry-After, or a slow reply). The stub counts calls,
-keeps every request body, and records the most requests it had in flight at once. A client
+keeps every request body, its headers and its arrival time, and records the most requests it
+had in flight at once. A reply can be held back until the test releases it (`Reply.hold`). A client
 that hangs up cancels the request's handler, as real servers abort the generation; such
 requests are counted in `disconnects`.
 """
@@ -40,6 +41,7 @@ class Reply:
     delay_s: float = 0.0
     stream_chunk_chars: int = 8  # when the request asks to stream, split text this finely
     chunk_delay_s: float = 0.0  # when streaming, pause this long before each chunk
+    hold: asyncio.Event | None = None  # when given, the reply waits until the event is set
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ class OpenAIStub:
         self.backlog = backlog  # pending connections; benches opening hundreds at once raise it
         self.calls = 0
         self.requests: list[dict[str, Any]] = []
+        # Per request, in arrival order: its headers (names lower-cased) and when it arrived
+        # (time.monotonic()).
+        self.headers: list[dict[str, str]] = []
+        self.arrivals: list[float] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self.disconnects = 0  # requests whose client hung up before the reply was complete
@@ -104,6 +110,8 @@ class OpenAIStub:
         """Forget counted calls and requests."""
         self.calls = 0
         self.requests.clear()
+        self.headers.clear()
+        self.arrivals.clear()
         self.max_in_flight = 0
         self.disconnects = 0
 
@@ -111,15 +119,20 @@ class OpenAIStub:
         return web.json_response({"object": "list", "data": [{"id": "stub", "object": "model"}]})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
+        arrived = time.monotonic()
         body = await request.json()
         self.calls += 1
         self.requests.append(body)
+        self.headers.append({name.lower(): value for name, value in request.headers.items()})
+        self.arrivals.append(arrived)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             outcome = self.script(body)
             if outcome.delay_s:
                 await asyncio.sleep(outcome.delay_s)
+            if isinstance(outcome, Reply) and outcome.hold is not None:
+                await outcome.hold.wait()
             if isinstance(outcome, Failure):
                 return web.json_response(
                     dict(outcome.body), status=outcome.status, headers=dict(outcome.headers)
