@@ -20,7 +20,7 @@ import aiohttp
 import httpx2
 import openai
 from openai._vendor.httpx_aiohttp.transport import AiohttpTransport
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.chat import ChatCompletionChunk
 
 from bsa_judge import telemetry
 
@@ -36,6 +36,10 @@ class FailureCause(StrEnum):
     TIMEOUT = "timeout"
     CONNECTION = "connection"
     CLIENT_ERROR = "client_error"
+
+
+class MissingApiKeyError(ValueError):
+    """An endpoint names an API key variable that is unset or empty (raised when it is built)."""
 
 
 class UpstreamFailure(Exception):  # noqa: N818 - a failure of the upstream, reported in-band
@@ -62,10 +66,22 @@ class EndpointConfig:
     extra_headers: Mapping[str, str] = field(default_factory=dict)
 
     def api_key(self) -> str:
-        """The key from the named environment variable, or a placeholder for keyless servers."""
-        if self.api_key_env:
-            return os.environ.get(self.api_key_env) or _PLACEHOLDER_API_KEY
-        return _PLACEHOLDER_API_KEY
+        """The key from the variable `api_key_env` names; a placeholder when it names none.
+
+        Raises MissingApiKeyError (naming the backend, its model and the variable, never a
+        value) when the named variable is unset or empty: a configured key that is missing is
+        a deployment mistake, better refused at startup than sent as a placeholder and
+        answered with a 401 on every call.
+        """
+        if not self.api_key_env:
+            return _PLACEHOLDER_API_KEY  # keyless local servers (vLLM, Ollama, stubs)
+        key = os.environ.get(self.api_key_env, "").strip()
+        if not key:
+            raise MissingApiKeyError(
+                f"backend {self.name!r} (model {self.model!r}): api_key_env names the "
+                f"environment variable {self.api_key_env}, which is not set or is empty"
+            )
+        return key
 
 
 def classify(error: Exception) -> FailureCause:
@@ -183,35 +199,15 @@ class ChatEndpoint:
         """The endpoint's configured name."""
         return self.config.name
 
-    async def complete(
-        self,
-        messages: Sequence[Mapping[str, Any]],
-        *,
-        extra_body: Mapping[str, Any] | None = None,
-        **params: Any,
-    ) -> ChatCompletion:
-        """One chat completion; raises UpstreamFailure once the SDK's retries are spent."""
-        async with self._limit:
-            try:
-                completion: ChatCompletion = await self._create(
-                    model=self.config.model,
-                    messages=list(messages),
-                    extra_body=dict(extra_body) if extra_body else None,
-                    **params,
-                )
-            except openai.OpenAIError as error:
-                raise self._failure(error) from error
-        self._count_tokens(completion.usage)
-        return completion
-
     async def complete_json(
         self, messages: Sequence[Mapping[str, Any]], **params: Any
     ) -> dict[str, Any]:
-        """One chat completion as its decoded JSON body, for hot paths that read little of it.
+        """One chat completion as its decoded JSON body; raises UpstreamFailure once the SDK's
+        retries are spent, or when the reply is not a JSON object.
 
-        The same call as `complete` (same limit, retries, timeouts and failures), without the
-        SDK's typed request transform and response models, which cost about 40% of the CPU of
-        a call. Judges make two calls per trace and read only the content and the usage.
+        Sent through the SDK client (its retries, timeouts and headers) without the SDK's
+        typed request transform and response models, which cost about 40% of the CPU of a
+        call; callers read only the fields they need.
         """
         async with self._limit:
             try:
@@ -231,10 +227,7 @@ class ChatEndpoint:
             raise UpstreamFailure(self.name, FailureCause.SERVER_ERROR, "reply is not JSON")
         usage = body.get("usage")
         if isinstance(usage, dict):
-            telemetry.UPSTREAM_TOKENS.labels(self.name, "in").inc(usage.get("prompt_tokens") or 0)
-            telemetry.UPSTREAM_TOKENS.labels(self.name, "out").inc(
-                usage.get("completion_tokens") or 0
-            )
+            self._count_tokens(usage.get("prompt_tokens"), usage.get("completion_tokens"))
         return body
 
     async def stream(
@@ -257,7 +250,7 @@ class ChatEndpoint:
                 )
                 async for chunk in chunks:
                     if chunk.usage is not None:
-                        self._count_tokens(chunk.usage)
+                        self._count_tokens(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
                     yield chunk
             except openai.OpenAIError as error:
                 raise self._failure(error) from error
@@ -271,8 +264,9 @@ class ChatEndpoint:
         telemetry.UPSTREAM_ERRORS.labels(self.name, failure.cause.value).inc()
         return failure
 
-    def _count_tokens(self, usage: Any) -> None:
-        if usage is None:
-            return
-        telemetry.UPSTREAM_TOKENS.labels(self.name, "in").inc(usage.prompt_tokens or 0)
-        telemetry.UPSTREAM_TOKENS.labels(self.name, "out").inc(usage.completion_tokens or 0)
+    def _count_tokens(self, prompt_tokens: Any, completion_tokens: Any) -> None:
+        """Add a reply's usage to UPSTREAM_TOKENS; a count that is not a positive whole number
+        (absent, null, malformed) adds nothing."""
+        for direction, count in (("in", prompt_tokens), ("out", completion_tokens)):
+            if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+                telemetry.UPSTREAM_TOKENS.labels(self.name, direction).inc(count)
