@@ -140,7 +140,7 @@ class Judge:
             usage = usage + _usage(completion)
             raw = _content(completion)
             try:
-                reading = read_judgment(raw, kind)
+                reading = read_judgment(raw, kind, quoted=trace.texts)
             except Unreadable as error:
                 problem = str(error)
                 telemetry.JUDGE_UNPARSEABLE.labels(self.model, kind.value).inc()

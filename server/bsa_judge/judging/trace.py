@@ -23,3 +23,8 @@ class Trace:
     def has_reasoning(self) -> bool:
         """False for NO_REASONING samples, whose thinking is not judged."""
         return self.sample_status is not SampleStatus.NO_REASONING
+
+    @property
+    def texts(self) -> tuple[str, str, str, str]:
+        """Everything a judge is shown of the trace: query, risk_summary, reasoning, answer."""
+        return (self.item.query, self.item.risk_summary, self.reasoning, self.answer)
