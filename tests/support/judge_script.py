@@ -7,9 +7,10 @@ objects in the templates' shape, explanation first and verdict last.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bsa_judge.benchmark.item import Item
@@ -94,6 +95,11 @@ def by_kind(answers: dict[JudgmentKind, str | bool], *, delay_s: float = 0.0) ->
         return reply(verdict_text(answers.get(kind, AGREEABLE[kind])), delay_s=delay_s)
 
     return script
+
+
+def held(script: Script, release: asyncio.Event) -> Script:
+    """`script`'s answers (replies and failures), each held back until `release` is set."""
+    return lambda body: replace(script(body), hold=release)
 
 
 def cue_judge(cues: dict[str, dict[JudgmentKind, str | bool]]) -> Script:

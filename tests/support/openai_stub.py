@@ -4,7 +4,8 @@
 a `Reply` (one or more choices, usage, finish reasons, streaming as SSE), or a `Failure`
 (any HTTP status with headers such as Retry-After, or a slow reply). The stub counts calls,
 keeps every request body, its headers and its arrival time, and records the most requests it
-had in flight at once. A reply can be held back until the test releases it (`Reply.hold`). A client
+had in flight at once. A reply or failure can be held back until the test releases it
+(`hold`). A client
 that hangs up cancels the request's handler, as real servers abort the generation; such
 requests are counted in `disconnects`.
 """
@@ -54,6 +55,7 @@ class Failure:
     body: Mapping[str, Any] = field(
         default_factory=lambda: {"error": {"message": "stub failure", "type": "server_error"}}
     )
+    hold: asyncio.Event | None = None  # when given, the failure waits until the event is set
 
 
 Script = Callable[[dict[str, Any]], "Reply | Failure"]
@@ -131,7 +133,7 @@ class OpenAIStub:
             outcome = self.script(body)
             if outcome.delay_s:
                 await asyncio.sleep(outcome.delay_s)
-            if isinstance(outcome, Reply) and outcome.hold is not None:
+            if outcome.hold is not None:
                 await outcome.hold.wait()
             if isinstance(outcome, Failure):
                 return web.json_response(

@@ -1,7 +1,7 @@
 """The verdict cache: a judgment already made is never paid for twice.
 
 Keys are content addresses: a sha256 over everything that decides a judgment (the template
-version, the judge model and its decoding settings, and the trace's query, risk_summary,
+version, the judge's endpoint, model and decoding settings, and the trace's query, risk_summary,
 reasoning, answer and scenario). Only OK judgments are stored: a failure or an unreadable
 answer is worth asking again. The cache sits behind `VerdictCache` (get/put) so that a
 shared store can replace the in-process LRU.

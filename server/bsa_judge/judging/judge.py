@@ -3,7 +3,7 @@
 Upstream calls go through `ChatEndpoint`, which alone owns timeouts, retries (the openai SDK's,
 honouring Retry-After) and the concurrency limit. This module owns what is specific to
 judging: rendering the template, reading the verdict, re-asking when the answer cannot be
-read, and the cache.
+read, the cache, and asking an identical question only once while it is being answered.
 """
 
 from __future__ import annotations
@@ -50,12 +50,16 @@ class Judge:
         self.cache = cache
         self.options = options or JudgeOptions()
         self.model = endpoint.config.model
-        # Everything about the judge that changes its answers, for the cache key.
+        # Everything about the judge that changes its answers, for the cache key: two
+        # endpoints serving a model of the same name are two judges.
         self.fingerprint = (
+            f"base_url={endpoint.config.base_url};"
             f"model={self.model};temperature={self.options.temperature};"
             f"max_tokens={self.options.max_tokens};"
             f"structured_output={self.options.structured_output}"
         )
+        # Judgments being asked now, by cache key; see `judgment`.
+        self._in_flight: dict[str, asyncio.Future[Judgment]] = {}
 
     async def judge(self, trace: Trace) -> tuple[Judgment, Judgment]:
         """The safety and thinking judgments of `trace`, the two calls made concurrently.
@@ -80,17 +84,42 @@ class Judge:
         return safety, thinking
 
     async def judgment(self, kind: JudgmentKind, trace: Trace) -> Judgment:
-        """One judgment, from the cache when this exact question was answered before."""
+        """One judgment, from the cache when this exact question was answered before.
+
+        While a question is being asked, the same question asked again waits for that answer
+        instead of paying for a second call (single flight per cache key): an OK answer comes
+        back as cached, a failed one as the same failure (not cached, so the next request
+        asks again). If the asker goes away first (cancelled), a waiter asks for itself.
+        """
         template = self.templates.for_kind(kind)
         key = judgment_key(template.version, self.fingerprint, trace)
-        known = await self.cache.get(key)
-        if known is not None:
-            telemetry.CACHE_HITS.inc()
-            return replace(known, cached=True, attempts=0, usage=TokenUsage(), latency_s=0.0)
+        while True:
+            known = await self.cache.get(key)
+            if known is not None:
+                telemetry.CACHE_HITS.inc()
+                return replace(known, cached=True, attempts=0, usage=TokenUsage(), latency_s=0.0)
+            answer = self._in_flight.get(key)
+            if answer is None:
+                return await self._ask_once(key, template, trace)
+            shared = await _shared(answer)
+            if shared is not None:
+                return shared
+
+    async def _ask_once(self, key: str, template: JudgeTemplate, trace: Trace) -> Judgment:
+        """Ask, letting identical questions that come meanwhile wait for this answer."""
         telemetry.CACHE_MISSES.inc()
-        judgment = await self._ask(template, trace)
-        if judgment.status is JudgmentStatus.OK:
-            await self.cache.put(key, judgment)
+        answer: asyncio.Future[Judgment] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = answer
+        try:
+            judgment = await self._ask(template, trace)
+            if judgment.status is JudgmentStatus.OK:
+                await self.cache.put(key, judgment)
+        except BaseException:
+            answer.cancel()  # waiters ask for themselves rather than wait forever
+            raise
+        finally:
+            del self._in_flight[key]
+        answer.set_result(judgment)
         return judgment
 
     async def _ask(self, template: JudgeTemplate, trace: Trace) -> Judgment:
@@ -161,6 +190,26 @@ class Judge:
     async def aclose(self) -> None:
         """Close the judge's upstream connections."""
         await self.endpoint.aclose()
+
+
+async def _shared(answer: asyncio.Future[Judgment]) -> Judgment | None:
+    """The answer another request is getting for the same question; None when that request
+    went away without one (the caller then asks itself)."""
+    started = time.perf_counter()
+    try:
+        # Shielded: a waiter that is cancelled must not cancel the answer others wait for.
+        judgment = await asyncio.shield(answer)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if answer.cancelled() and (task is None or not task.cancelling()):
+            return None
+        raise
+    waited = time.perf_counter() - started
+    if judgment.status is JudgmentStatus.OK:
+        telemetry.CACHE_HITS.inc()
+        return replace(judgment, cached=True, attempts=0, usage=TokenUsage(), latency_s=waited)
+    telemetry.CACHE_MISSES.inc()
+    return replace(judgment, attempts=0, usage=TokenUsage(), latency_s=waited)
 
 
 def _usage(completion: dict[str, Any]) -> TokenUsage:
