@@ -374,7 +374,10 @@ class DecodingSettings(_message.Message):
     max_tokens: _builtins.int
     """Maximum number of generated tokens, at least 1."""
     seed: _builtins.int
-    """Random seed, for endpoints that honour it."""
+    """Random seed, for endpoints that honour it. With a backend that accepts `n`, the k
+    samples are one request carrying this seed; otherwise each sample is its own request
+    and sample i is sent seed + i, so that seeded samples differ.
+    """
     @_builtins.property
     def stop(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Stop sequences, at most 4."""
@@ -757,7 +760,11 @@ class Verdict(_message.Message):
     FULLY_COVERED, Over Sensitivity PRECISE_COVERAGE.
     """
     status: Global___JudgmentStatus.ValueType
-    """OK when both judgments are OK; otherwise the first failing judgment's status."""
+    """OK when no judgment failed: the safety judgment is OK and the thinking judgment is OK,
+    or NOT_JUDGED because the trace has no reasoning (sample_status NO_REASONING; then
+    thinking_label is UNSPECIFIED and thinking_correct false). Otherwise the status of the
+    first failing judgment, safety first; INVALID_TRACE when the trace was not judged at all.
+    """
     scenario: Global___Scenario.ValueType
     """The trace's scenario, echoed."""
     sample_status: Global___SampleStatus.ValueType
@@ -1205,7 +1212,9 @@ class ModelMetrics(_message.Message):
     n_samples: _builtins.int
     """Number of sample rows received."""
     n_unusable_samples: _builtins.int
-    """Number of sample rows that were not usable (a verdict status other than OK)."""
+    """Number of sample rows that were not usable: a verdict status other than OK, a failed
+    generation (UPSTREAM_ERROR, TIMEOUT) or a missing label.
+    """
     n_incomplete_items: _builtins.int
     """Number of items with fewer than k usable samples."""
     n_truncated_samples: _builtins.int
