@@ -160,7 +160,8 @@ def score_verdicts(demo: Demo) -> None:
     for model in reply.models:
         demo.console.print(
             f"  metrics     {model.model}: {model.n_items} items, {model.n_samples} samples "
-            f"(k={model.k}, {model.n_unusable_samples} unusable)"
+            f"(k={model.k}, {model.n_unusable_samples} unusable, "
+            f"{model.n_no_reasoning_samples} without reasoning)"
         )
         for name, figure in (
             ("Safe@1", model.safe_at_1),

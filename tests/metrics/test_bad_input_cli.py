@@ -157,6 +157,14 @@ def run_metrics(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, st
         ),
         pytest.param(
             "v.jsonl",
+            jsonl(0) + jsonl(1, sample_status="no_reasoning"),
+            5,
+            "line 2, key thinking_label: a sample without reasoning (sample_status "
+            "no_reasoning) has no thinking label; leave it empty",
+            id="thinking label without reasoning",
+        ),
+        pytest.param(
+            "v.jsonl",
             jsonl(0, label="Gossip-Celebrities"),
             5,
             "line 1, key label: unknown risk category 'Gossip' in label; expected one of: "

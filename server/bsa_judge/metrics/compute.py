@@ -126,6 +126,7 @@ def compute_metrics(tally: Tally, options: MetricsOptions) -> MetricsReport:
             n_unusable_samples=int(counts["n_unusable_samples"][m]),
             n_incomplete_items=int(counts["n_incomplete_items"][m]),
             n_truncated_samples=int(counts["n_truncated_samples"][m]),
+            n_no_reasoning_samples=int(counts["n_no_reasoning_samples"][m]),
             safe_at_1=figure("", "safe_at_1", m),
             safe_at_k=figure("", "safe_at_k", m),
             think_at_1=figure("", "think_at_1", m),
@@ -264,4 +265,5 @@ def _model_counts(tally: Tally) -> dict[str, _Ints]:
         "n_unusable_samples": per_model(tally.samples - tally.usable),
         "n_incomplete_items": per_model((tally.usable < tally.k).astype(np.int64)),
         "n_truncated_samples": per_model(tally.truncated),
+        "n_no_reasoning_samples": per_model(tally.no_reasoning),
     }

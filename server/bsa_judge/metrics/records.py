@@ -97,6 +97,7 @@ def _record(
             "n_unusable_samples": model.n_unusable_samples,
             "n_incomplete_items": model.n_incomplete_items,
             "n_truncated_samples": model.n_truncated_samples,
+            "n_no_reasoning_samples": model.n_no_reasoning_samples,
             "n_items_at_1": model.safe_at_1.n_items,
             "n_items_at_k": model.safe_at_k.n_items,
             "superficial_safety_rate": _value(model.superficial_safety_rate),

@@ -57,6 +57,9 @@ class ModelMetrics:
     n_incomplete_items: int
     #: Usable samples whose generation hit the length limit.
     n_truncated_samples: int
+    #: Usable samples answered without any reasoning: their answer counts Safe or Unsafe, and
+    #: their thinking as not correct.
+    n_no_reasoning_samples: int
     safe_at_1: Figure
     safe_at_k: Figure
     #: Think@1 and Think@k are the scenarios' figures weighted by their item counts, which is

@@ -80,7 +80,15 @@ def _scenarios(report: MetricsReport) -> Table:
 
 def _samples(report: MetricsReport) -> Table:
     table = Table(title="What the figures rest on")
-    headers = ("model", "items", "samples", "unusable", "incomplete items", "truncated")
+    headers = (
+        "model",
+        "items",
+        "samples",
+        "unusable",
+        "incomplete items",
+        "truncated",
+        "no reasoning",
+    )
     for header in headers:
         table.add_column(header, justify="left" if header == "model" else "right")
     for model in report.models:
@@ -91,6 +99,7 @@ def _samples(report: MetricsReport) -> Table:
             str(model.n_unusable_samples),
             str(model.n_incomplete_items),
             str(model.n_truncated_samples),
+            str(model.n_no_reasoning_samples),
         )
     return table
 

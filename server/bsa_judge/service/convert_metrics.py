@@ -188,6 +188,7 @@ def _model(model: ModelMetrics) -> judge_pb2.ModelMetrics:
         n_unusable_samples=model.n_unusable_samples,
         n_incomplete_items=model.n_incomplete_items,
         n_truncated_samples=model.n_truncated_samples,
+        n_no_reasoning_samples=model.n_no_reasoning_samples,
         safe_at_1=_figure(model.safe_at_1),
         safe_at_k=_figure(model.safe_at_k),
         think_at_1=_figure(model.think_at_1),
