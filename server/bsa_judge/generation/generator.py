@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 
 from bsa_judge import telemetry
+from bsa_judge.backends.endpoint import MissingApiKeyError
 from bsa_judge.errors import FieldViolation, InvalidInput
 from bsa_judge.generation.backends import BackendsFileError, load_backends
 from bsa_judge.generation.decoding import Decoding
@@ -66,8 +67,9 @@ class Generator:
         cls, backends_file: Path | None, safety_rules_file: Path | None, *, max_k: int
     ) -> Generator:
         """A generator for the models of a backends file (none without one) and the safety
-        rules of a rules file (the built-in rules without one). Raises BackendsFileError or
-        SafetyRulesError naming what is wrong."""
+        rules of a rules file (the built-in rules without one). Raises BackendsFileError,
+        SafetyRulesError or MissingApiKeyError (a model's named key variable is unset),
+        naming what is wrong (never a key)."""
         backends = load_backends(backends_file) if backends_file is not None else {}
         return cls(
             ModelRegistry(backends),
@@ -86,16 +88,17 @@ class Generator:
         """Re-read the backends and safety-rules files (SIGHUP).
 
         New requests use the new settings; requests in flight finish on the endpoints they
-        started with. An unreadable or invalid file changes nothing: the error is logged and
-        False returned, so a typo never takes the running models away.
+        started with. An unreadable or invalid file, or a model whose named API key variable
+        is unset, changes nothing: the error is logged and False returned, so a typo never
+        takes the running models away.
         """
         try:
             backends = load_backends(self.backends_file) if self.backends_file else {}
             rules = load_safety_rules(self.safety_rules_file)
-        except (BackendsFileError, SafetyRulesError) as error:
+            await self.models.replace(backends)
+        except (BackendsFileError, SafetyRulesError, MissingApiKeyError) as error:
             _log.error("generation_reload_failed", error=str(error))
             return False
-        await self.models.replace(backends)
         self.safety_rules = rules
         _log.info("generation_reloaded", models=list(self.models.names))
         return True

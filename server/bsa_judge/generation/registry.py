@@ -81,7 +81,11 @@ class ModelRegistry:
                 await slot.endpoint.aclose()
 
     async def replace(self, backends: Mapping[str, ModelBackend]) -> None:
-        """Serve `backends` from now on; retired endpoints close once drained."""
+        """Serve `backends` from now on; retired endpoints close once drained.
+
+        Raises MissingApiKeyError, changing nothing, when a backend names an API key
+        variable that is unset or empty.
+        """
         previous = self._slots
         self._install(backends, previous)
         kept = {id(slot) for slot in self._slots.values()}
@@ -105,6 +109,10 @@ class ModelRegistry:
     def _install(
         self, backends: Mapping[str, ModelBackend], previous: Mapping[str, _Slot] | None = None
     ) -> None:
+        # A named API key variable that is unset raises MissingApiKeyError here, before any
+        # endpoint is built, so that a refused set of backends leaves nothing half-installed.
+        for backend in backends.values():
+            backend.endpoint_config().api_key()
         slots: dict[str, _Slot] = {}
         for name, backend in backends.items():
             old = (previous or {}).get(name)
