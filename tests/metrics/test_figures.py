@@ -7,6 +7,7 @@ import math
 import pytest
 from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
 from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
+from bsa_judge.errors import FieldViolation, InvalidInput
 from bsa_judge.metrics.compute import metrics_for
 from bsa_judge.metrics.policy import MissingSamplePolicy
 from bsa_judge.metrics.problems import RowProblem, VerdictError
@@ -227,6 +228,9 @@ def test_a_thinking_label_on_a_sample_without_reasoning_is_refused() -> None:
         "leave it empty"
     )
     assert raised.value.problems == (RowProblem(1, "thinking_label", why),)
+    # A domain InvalidInput: the service reports it as INVALID_ARGUMENT naming the field.
+    assert isinstance(raised.value, InvalidInput)
+    assert raised.value.violations == (FieldViolation("samples[1].thinking_label", why),)
 
 
 def test_a_figure_with_no_item_behind_it_is_undefined_not_zero() -> None:

@@ -30,7 +30,10 @@ def with_dataset_labels(columns: VerdictColumns, items: Sequence[Item]) -> Verdi
     if unknown:
         row = int(np.flatnonzero(np.isin(columns.item_id.codes, unknown))[0])
         item_id = ids[columns.item_id.codes[row]]
-        raise VerdictError([RowProblem(row, "item_id", f"item {item_id!r} is not in the dataset")])
+        raise VerdictError(
+            [RowProblem(row, "item_id", f"item {item_id!r} is not in the dataset")],
+            columns.rows_field,
+        )
     item_labels = Factorized.of(by_id[item_id].label for item_id in ids)
     labels = Factorized(item_labels.codes[columns.item_id.codes], item_labels.values)
     problems = [
@@ -38,7 +41,7 @@ def with_dataset_labels(columns: VerdictColumns, items: Sequence[Item]) -> Verdi
         *_label_disagreement(columns, labels),
     ]
     if problems:
-        raise VerdictError(problems)
+        raise VerdictError(problems, columns.rows_field)
     return replace(columns, label=labels)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bsa_judge.errors import FieldViolation, InvalidInput
+
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
@@ -20,18 +22,27 @@ class RowProblem:
     other_row: int | None = None
 
 
-class VerdictError(ValueError):
-    """Judged samples that cannot be scored; each problem names its row and field."""
+class VerdictError(InvalidInput):
+    """Judged samples that cannot be scored; each problem names its row and field.
 
-    def __init__(self, problems: Sequence[RowProblem]) -> None:
+    An InvalidInput (INVALID_ARGUMENT over gRPC) with one field violation per problem at
+    `<rows_field>[<row>].<field>`, e.g. "inline.samples[3].safety_label"; a problem of the
+    input as a whole is at `rows_field` itself. The CLI words `problems` in its files' terms.
+    """
+
+    def __init__(self, problems: Sequence[RowProblem], rows_field: str = "samples") -> None:
         self.problems = tuple(problems)
-        super().__init__(
-            "; ".join(
-                (f"row {p.row}, {p.field}: " if p.row is not None else f"{p.field}: ")
-                + p.description
-                for p in self.problems
-            )
-        )
+        self.rows_field = rows_field
+        super().__init__([_violation(problem, rows_field) for problem in self.problems])
+
+
+def _violation(problem: RowProblem, rows_field: str) -> FieldViolation:
+    if problem.row is None:
+        return FieldViolation(rows_field, problem.description)
+    description = problem.description
+    if problem.other_row is not None:
+        description += f" (as {rows_field}[{problem.other_row}])"
+    return FieldViolation(f"{rows_field}[{problem.row}].{problem.field}", description)
 
 
 class UnreadableFile(ValueError):  # noqa: N818 - named for what the user gave

@@ -87,7 +87,9 @@ def tally(columns: VerdictColumns, k: int) -> Tally:
         raise ValueError(f"k must be at least 1, not {k}")
     n_rows = len(columns)
     if n_rows == 0:
-        raise VerdictError([RowProblem(None, "samples", "there are no judged samples")])
+        raise VerdictError(
+            [RowProblem(None, "samples", "there are no judged samples")], columns.rows_field
+        )
     problems: list[RowProblem] = []
     _require_text(columns.model, "model", problems)
     _require_text(columns.item_id, "item_id", problems)
@@ -102,7 +104,7 @@ def tally(columns: VerdictColumns, k: int) -> Tally:
     _refuse_thinking_without_reasoning(no_reasoning, correct, problems)
     _check_sample_index_range(columns, k, problems)
     if problems:
-        raise VerdictError(sorted(problems, key=lambda p: p.row or 0))
+        raise VerdictError(sorted(problems, key=lambda p: p.row or 0), columns.rows_field)
 
     # No reasoning, so nothing in it identified the risk: not correct, never left out.
     correct = np.where(no_reasoning, np.int8(0), correct)
@@ -129,7 +131,7 @@ def tally(columns: VerdictColumns, k: int) -> Tally:
         else None
     )
     if problems:
-        raise VerdictError(problems)
+        raise VerdictError(problems, columns.rows_field)
 
     pair_key = model_rank.astype(np.int64) * len(item_ids) + item_rank
     del model_rank, item_rank  # ten million rows: keep the peak of memory down
@@ -450,7 +452,8 @@ def _check_samples_per_item(
         rank = _order_of_appearance(entry)
         row = int(np.argmax(too_many[entry] & (rank == k)))
         raise VerdictError(
-            [RowProblem(row, "item_id", f"{where(row)} has more than k={k} samples")]
+            [RowProblem(row, "item_id", f"{where(row)} has more than k={k} samples")],
+            columns.rows_field,
         )
     given = columns.has_sample_index
     if not given.any():
@@ -477,7 +480,8 @@ def _check_samples_per_item(
                             f"{where(row)}, sample index {int(index[row])} appears twice",
                             other_row=first[key],
                         )
-                    ]
+                    ],
+                    columns.rows_field,
                 )
             first[key] = row
 

@@ -98,7 +98,8 @@ class VerdictColumns:
     `status` None means the source has no status column: a row is then usable when both of its
     labels are present (the official CSV). `sample_index` is read only where
     `has_sample_index` is True; elsewhere samples are numbered by order of appearance within
-    their (model, item), as the official script implies.
+    their (model, item), as the official script implies. `rows_field` is how the caller
+    names the rows, for the field paths of errors (e.g. "inline.samples" over gRPC).
     """
 
     model: Factorized
@@ -111,6 +112,7 @@ class VerdictColumns:
     status: Factorized | None = None
     label: Factorized | None = None
     sample_status: Factorized | None = None
+    rows_field: str = "samples"
 
     def __len__(self) -> int:
         return len(self.model)
@@ -165,4 +167,5 @@ class VerdictColumns:
             status=optional("status", FROM_LABELS),
             label=optional("label", ""),
             sample_status=optional("sample_status", SampleStatus.OK.value),
+            rows_field=parts[0].rows_field,
         )

@@ -12,7 +12,6 @@ from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
 from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
 from bsa_judge.errors import FieldViolation, InvalidInput
 from bsa_judge.metrics.policy import MissingSamplePolicy
-from bsa_judge.metrics.problems import VerdictError
 from bsa_judge.metrics.report import (
     OFFICIAL_ALPHA,
     Figure,
@@ -122,7 +121,10 @@ def metrics_options(request: judge_pb2.ComputeMetricsRequest) -> MetricsOptions:
 
 
 def inline_samples(request: judge_pb2.ComputeMetricsRequest) -> VerdictColumns:
-    """The verdicts sent inline, as unvalidated core columns."""
+    """The verdicts sent inline, as unvalidated core columns.
+
+    Their problems, found when scoring them, are named at inline.samples[<row>].<field>.
+    """
     if request.WhichOneof("source") != "inline":
         raise InvalidInput(
             [FieldViolation("source", "send the verdicts inline (inline.samples) or a run_id")]
@@ -142,23 +144,8 @@ def inline_samples(request: judge_pb2.ComputeMetricsRequest) -> VerdictColumns:
         status=_enum_texts(samples, "status", _STATUSES),
         label=Factorized.of(s.label for s in samples),
         sample_status=_enum_texts(samples, "sample_status", _SAMPLE_STATUSES),
+        rows_field=SAMPLES_FIELD,
     )
-
-
-def invalid_samples(error: VerdictError) -> InvalidInput:
-    """Problems found in the inline samples, each named by its field path."""
-    violations = []
-    for problem in error.problems:
-        if problem.row is None:
-            violations.append(FieldViolation(SAMPLES_FIELD, problem.description))
-            continue
-        description = problem.description
-        if problem.other_row is not None:
-            description += f" (as {SAMPLES_FIELD}[{problem.other_row}])"
-        violations.append(
-            FieldViolation(f"{SAMPLES_FIELD}[{problem.row}].{problem.field}", description)
-        )
-    return InvalidInput(violations)
 
 
 def metrics_response(report: MetricsReport) -> judge_pb2.ComputeMetricsResponse:

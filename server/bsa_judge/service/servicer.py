@@ -15,7 +15,6 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from bsa_judge.errors import FailedPrecondition
 from bsa_judge.judging.stream import judge_stream
 from bsa_judge.metrics.compute import metrics_for
-from bsa_judge.metrics.problems import VerdictError
 from bsa_judge.runtime import Runtime
 from bsa_judge.service import convert_generation, convert_judging, convert_metrics
 
@@ -86,10 +85,8 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
         if request.WhichOneof("source") == "run_id":
             raise FailedPrecondition("storage is not configured")
         options = convert_metrics.metrics_options(request)
-        # Up to millions of samples to convert and score: off the event loop.
+        # Up to millions of samples to convert and score: off the event loop. Bad samples
+        # raise VerdictError, an InvalidInput naming inline.samples[<row>].<field>.
         columns = await asyncio.to_thread(convert_metrics.inline_samples, request)
-        try:
-            report = await asyncio.to_thread(metrics_for, columns, options)
-        except VerdictError as error:
-            raise convert_metrics.invalid_samples(error) from None
+        report = await asyncio.to_thread(metrics_for, columns, options)
         return convert_metrics.metrics_response(report)
