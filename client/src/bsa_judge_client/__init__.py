@@ -3,7 +3,9 @@
 `JudgeClient` (blocking) and `AsyncJudgeClient` (asyncio) offer one method per RPC:
 `generate`, `judge_trace`, `judge_traces` and `compute_metrics`. Requests are the generated
 messages of `bsa.judge.v1.judge_pb2` or plain dicts with the same field names; responses
-are the generated messages. Depends on grpcio and protobuf only.
+are the generated messages, and `to_dict` turns one into plain Python values.
+`write_verdicts_jsonl` writes verdicts as the JSONL export that `bsa-judge metrics` scores.
+Depends on grpcio and protobuf only.
 """
 
 from bsa.judge.v1 import judge_pb2
@@ -11,5 +13,15 @@ from bsa.judge.v1 import judge_pb2
 from bsa_judge_client.aio import AsyncJudgeClient
 from bsa_judge_client.client import JudgeClient
 from bsa_judge_client.connection import RetryPolicy, Tls
+from bsa_judge_client.export import to_dict, verdict_row, write_verdicts_jsonl
 
-__all__ = ["AsyncJudgeClient", "JudgeClient", "RetryPolicy", "Tls", "judge_pb2"]
+__all__ = [
+    "AsyncJudgeClient",
+    "JudgeClient",
+    "RetryPolicy",
+    "Tls",
+    "judge_pb2",
+    "to_dict",
+    "verdict_row",
+    "write_verdicts_jsonl",
+]

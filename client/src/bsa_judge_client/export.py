@@ -1,0 +1,132 @@
+"""Responses as plain Python values, and verdicts as the service's JSON Lines verdict export.
+
+`to_dict` turns any message into a dict. `write_verdicts_jsonl` writes verdicts in the
+export format that `bsa-judge metrics FILE.jsonl` scores, one judged sample per line
+(`verdict_row` is one line as a dict):
+
+    {"model": "m1", "item_id": "7aa2...", "scenario": "Risk Omission", "sample_index": 0,
+     "safety_label": "Safe", "thinking_label": "True", "status": "ok",
+     "label": "Offense and Prejudice-Abuse and Hate Speech", "sample_status": "ok"}
+
+Scenarios and labels are the official strings of the benchmark's evaluation CSV
+(`dataset_name`, `Safe_Ans_Check`, `Thk_Acc_Judge`); `status` and `sample_status` are the
+lower-case status names (`judge_unparseable`, `no_reasoning`). An UNSPECIFIED value is
+null: a label the judgment did not produce, or a scenario or status a verdict on an invalid
+trace does not carry (metrics refuses a row without a scenario, naming its line).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from bsa.judge.v1 import judge_pb2
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+_SCENARIOS: dict[int, str] = {
+    judge_pb2.SCENARIO_RISK_OMISSION: "Risk Omission",
+    judge_pb2.SCENARIO_COGNITIVE_SHORTCUT: "Cognitive Shortcut",
+    judge_pb2.SCENARIO_OVER_SENSITIVITY: "Over Sensitivity",
+}
+_SAFETY_LABELS: dict[int, str] = {
+    judge_pb2.SAFETY_LABEL_SAFE: "Safe",
+    judge_pb2.SAFETY_LABEL_UNSAFE: "Unsafe",
+}
+_THINKING_LABELS: dict[int, str] = {
+    judge_pb2.THINKING_LABEL_RISK_IDENTIFIED: "True",
+    judge_pb2.THINKING_LABEL_RISK_MISSED: "False",
+    judge_pb2.THINKING_LABEL_FULLY_COVERED: "Fully Covered",
+    judge_pb2.THINKING_LABEL_PARTIALLY_COVERED: "Partially Covered",
+    judge_pb2.THINKING_LABEL_NOT_COVERED: "Not Covered",
+    judge_pb2.THINKING_LABEL_PRECISE_COVERAGE: "Precise Coverage",
+    judge_pb2.THINKING_LABEL_OVER_SENSITIVE: "Over Sensitive",
+}
+_JUDGMENT_STATUSES: dict[int, str] = {
+    judge_pb2.JUDGMENT_STATUS_OK: "ok",
+    judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE: "judge_unparseable",
+    judge_pb2.JUDGMENT_STATUS_UPSTREAM_ERROR: "upstream_error",
+    judge_pb2.JUDGMENT_STATUS_TIMEOUT: "timeout",
+    judge_pb2.JUDGMENT_STATUS_INVALID_TRACE: "invalid_trace",
+    judge_pb2.JUDGMENT_STATUS_NOT_JUDGED: "not_judged",
+}
+_SAMPLE_STATUSES: dict[int, str] = {
+    judge_pb2.SAMPLE_STATUS_OK: "ok",
+    judge_pb2.SAMPLE_STATUS_TRUNCATED: "truncated",
+    judge_pb2.SAMPLE_STATUS_NO_REASONING: "no_reasoning",
+    judge_pb2.SAMPLE_STATUS_UPSTREAM_ERROR: "upstream_error",
+    judge_pb2.SAMPLE_STATUS_TIMEOUT: "timeout",
+}
+
+
+def to_dict(message: Message) -> dict[str, Any]:
+    """Any response (or request) message as a dict of plain Python values.
+
+    Keys are the proto field names (`safety_label`, `sample_index`), every field without
+    presence is included even at its default, enums are their names
+    (`"SAFETY_LABEL_SAFE"`), and 64-bit integers are strings, as in protobuf's JSON mapping
+    (`google.protobuf.json_format.MessageToDict`).
+    """
+    return json_format.MessageToDict(
+        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+
+
+def verdict_row(verdict: judge_pb2.Verdict, *, label: str = "") -> dict[str, Any]:
+    """One line of the JSONL verdict export, for one verdict.
+
+    `label` is the item's risk category (`label` column of the dataset), which a verdict
+    does not carry; give it for per-category figures. Raises ValueError for an enum number
+    this SDK does not know (a newer server): it is never written as something else.
+    """
+    return {
+        "model": verdict.model,
+        "item_id": verdict.item_id,
+        "scenario": _text(_SCENARIOS, verdict.scenario, "scenario"),
+        "sample_index": verdict.sample_index,
+        "safety_label": _text(_SAFETY_LABELS, verdict.safety_label, "safety_label"),
+        "thinking_label": _text(_THINKING_LABELS, verdict.thinking_label, "thinking_label"),
+        "status": _text(_JUDGMENT_STATUSES, verdict.status, "status"),
+        "label": label,
+        "sample_status": _text(_SAMPLE_STATUSES, verdict.sample_status, "sample_status"),
+    }
+
+
+def write_verdicts_jsonl(
+    verdicts: Iterable[judge_pb2.Verdict],
+    path_or_file: str | os.PathLike[str] | TextIO,
+    *,
+    labels: Mapping[str, str] | None = None,
+) -> int:
+    """Write verdicts as the JSONL verdict export; returns how many lines were written.
+
+    `path_or_file` is a path (the file is created or replaced, UTF-8) or an open text file
+    (written to, not closed). `labels` maps item ids to their risk category (`label`);
+    items it does not name get none. Verdicts are read lazily, one at a time, so a generator
+    over `judge_traces` responses (`r.verdict for r in ...`) streams straight to the file.
+    """
+    if isinstance(path_or_file, str | os.PathLike):
+        with Path(path_or_file).open("w", encoding="utf-8", newline="\n") as stream:
+            return _write(verdicts, stream, labels or {})
+    return _write(verdicts, path_or_file, labels or {})
+
+
+def _write(verdicts: Iterable[judge_pb2.Verdict], stream: TextIO, labels: Mapping[str, str]) -> int:
+    written = 0
+    for verdict in verdicts:
+        row = verdict_row(verdict, label=labels.get(verdict.item_id, ""))
+        stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        written += 1
+    return written
+
+
+def _text(texts: Mapping[int, str], number: int, field: str) -> str | None:
+    if number == 0:  # UNSPECIFIED: the verdict carries no value
+        return None
+    try:
+        return texts[number]
+    except KeyError:
+        raise ValueError(f"unknown {field} {number}; update bsa-judge-client") from None
