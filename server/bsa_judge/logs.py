@@ -59,12 +59,26 @@ def configure_logging(
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_secrets,
     ]
+    # Tracebacks never show local variables: a frame may hold an API key or a token.
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=stream.isatty(),
+            exception_formatter=structlog.dev.RichTracebackFormatter(
+                color_system="truecolor" if stream.isatty() else None, show_locals=False
+            ),
+        )
     )
-    tracebacks: list[Processor] = [structlog.processors.dict_tracebacks] if use_json else []
+    tracebacks: list[Processor] = (
+        [
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            )
+        ]
+        if use_json
+        else []
+    )
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

@@ -100,3 +100,21 @@ def test_the_level_filters_ours_and_theirs(output: io.StringIO) -> None:
     logging.getLogger("openai").info("ignored too")
     structlog.get_logger("bsa_judge").warning("kept")
     assert [line["event"] for line in _lines(output)] == ["kept"]
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_a_logged_traceback_shows_no_local_variables(output: io.StringIO, log_format: str) -> None:
+    configure_logging(log_format, "info", stream=output)  # type: ignore[arg-type]
+
+    def fail_holding_a_key() -> None:
+        upstream_key = "held-in-a-frame-0123456789"
+        raise RuntimeError(f"failed after {len(upstream_key)} characters")
+
+    try:
+        fail_holding_a_key()
+    except RuntimeError:
+        structlog.get_logger("test").exception("server_start_failed")
+    text = output.getvalue()
+    assert "failed after 26 characters" in text
+    assert "fail_holding_a_key" in text
+    assert "held-in-a-frame-0123456789" not in text
