@@ -41,7 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check server client/src tests bench tools
 
 typecheck: $(STAMP)
-	$(BIN)/mypy server client/src
+	$(BIN)/mypy server client/src tools
 
 buflint: $(BUF)
 	cd protos && $(abspath $(BUF)) lint
@@ -73,7 +73,7 @@ test: $(STAMP) lint typecheck buflint hadolint k8s-validate prometheus
 	$(BIN)/pytest -q
 
 demo: $(STAMP)
-	$(BIN)/python -m bsa_judge.demo
+	$(BIN)/python tools/demo.py
 
 serve: $(STAMP)
 	$(BIN)/bsa-judge serve

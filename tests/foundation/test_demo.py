@@ -1,13 +1,29 @@
-"""`make demo` (python -m bsa_judge.demo) shows a live server and stops it cleanly."""
+"""`make demo` (python tools/demo.py) shows a live server at work and stops it cleanly."""
 
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+
+DEMO = Path(__file__).resolve().parents[2] / "tools" / "demo.py"
 
 
-def test_the_demo_prints_a_live_health_check_and_a_clean_exit() -> None:
-    demo = subprocess.run(
-        [sys.executable, "-m", "bsa_judge.demo"], capture_output=True, text=True, timeout=120
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """One run of the demo, from a folder outside the repository, for all the tests here."""
+    return subprocess.run(
+        [sys.executable, str(DEMO)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path_factory.mktemp("elsewhere"),
     )
+
+
+def test_the_demo_prints_a_live_health_check_and_a_clean_exit(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
     lines = [line.strip() for line in demo.stdout.splitlines()]
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "health      bsa.judge.v1.JudgeService: SERVING" in lines
@@ -16,10 +32,9 @@ def test_the_demo_prints_a_live_health_check_and_a_clean_exit() -> None:
     assert lines[-1] == "server      stopped by SIGTERM, exit code 0"
 
 
-def test_the_demo_judges_its_sample_traces_on_the_stub_judge_and_scores_them() -> None:
-    demo = subprocess.run(
-        [sys.executable, "-m", "bsa_judge.demo"], capture_output=True, text=True, timeout=120
-    )
+def test_the_demo_judges_its_sample_traces_on_the_stub_judge_and_scores_them(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
     assert demo.returncode == 0, demo.stdout + demo.stderr
     lines = [line.strip() for line in demo.stdout.splitlines()]
     assert any(
@@ -60,10 +75,9 @@ def test_the_demo_judges_its_sample_traces_on_the_stub_judge_and_scores_them() -
     assert "F-score              53.51" in lines
 
 
-def test_the_demo_generates_three_samples_with_the_reasoning_split_from_the_answer() -> None:
-    demo = subprocess.run(
-        [sys.executable, "-m", "bsa_judge.demo"], capture_output=True, text=True, timeout=120
-    )
+def test_the_demo_generates_three_samples_with_the_reasoning_split_from_the_answer(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
     assert demo.returncode == 0, demo.stdout + demo.stderr
     rows = [
         [cell.strip() for cell in line.strip().strip("│").split("│")][:3]

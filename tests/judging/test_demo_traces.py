@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bsa.judge.v1 import judge_pb2
-from bsa_judge.demo_traces import DEMO_TRACES
 from bsa_judge.judging.trace import Trace
 
 from tests.judging.harness import SCENARIOS, judge_service
+from tests.support.demo_traces import DEMO_TRACES
 from tests.support.judge_script import demo_judge
 from tests.support.openai_stub import OpenAIStub
 

@@ -117,7 +117,7 @@ def cue_judge(cues: dict[str, dict[JudgmentKind, str | bool]]) -> Script:
 
 
 def demo_judge() -> Script:
-    """The stub judge of `make demo`: plausible verdicts for bsa_judge.demo_traces."""
+    """The stub judge of `make demo`: plausible verdicts for tests.support.demo_traces."""
     return cue_judge(
         {
             "shim": {

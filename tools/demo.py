@@ -1,4 +1,4 @@
-"""`make demo`: start the real server, show what it does, stop it gracefully.
+"""`make demo` (python tools/demo.py): start the real server, show what it does, stop it.
 
 The server runs as a subprocess (`bsa-judge serve --port 0`), exactly as in production; the
 demo reads the bound port from its `server_started` log line, runs each step of `STEPS`
@@ -12,19 +12,23 @@ says so. Point `BSA_JUDGE_JUDGES` at a real endpoint to judge for real.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# The demo is a repository tool: the test stub and the sample traces live in tests/support.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import asyncio
 import json
 import os
 import queue
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any, cast
 
 import grpc
@@ -39,7 +43,9 @@ from grpc_status import rpc_status
 from rich.console import Console
 from rich.table import Table
 
-from bsa_judge.demo_traces import DEMO_TRACES
+from tests.support.demo_traces import DEMO_TRACES
+from tests.support.judge_script import demo_judge
+from tests.support.openai_stub import Choice, OpenAIStub, Reply
 
 JUDGE_SERVICE = "bsa.judge.v1.JudgeService"
 STARTUP_TIMEOUT_S = 60.0
@@ -313,8 +319,6 @@ def stub_models(console: Console) -> Iterator[Stubs]:
     """Two loopback OpenAI-compatible test stubs on their own thread: one scripted as the
     judge, one as a reasoning model under test (listed in a temporary backends file)."""
     # The stub is test support, found beside the package when the demo runs from the repo.
-    from tests.support.judge_script import demo_judge
-    from tests.support.openai_stub import OpenAIStub
 
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -344,7 +348,6 @@ def stub_models(console: Console) -> Iterator[Stubs]:
 
 def _reasoning_model(body: dict[str, Any]) -> Any:
     """The stub model: its answer form depends on the seed, one form per sample."""
-    from tests.support.openai_stub import Choice, Reply
 
     forms = (
         Choice(
@@ -364,7 +367,6 @@ def _reasoning_model(body: dict[str, Any]) -> Any:
 
 def main() -> int:
     """Run the demo; returns 0 when every step ran and the server stopped cleanly."""
-    sys.path.insert(0, str(Path.cwd()))  # the repo root, for the test stub
     # Wide enough for the tables when the output is a pipe or a file (rich assumes 80).
     console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 110)
     console.print("[bold]bsa-judge demo[/]: the Beyond Safe Answers judging service")
