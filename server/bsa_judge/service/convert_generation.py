@@ -4,27 +4,14 @@ from __future__ import annotations
 
 from bsa.judge.v1 import judge_pb2
 
-from bsa_judge.benchmark.status import SampleStatus
 from bsa_judge.generation.decoding import Decoding
 from bsa_judge.generation.generator import GenerationRequest
-from bsa_judge.generation.reasoning import ReasoningSource
 from bsa_judge.generation.sampler import Sample
+from bsa_judge.service import enums
 
-_SAMPLE_STATUS: dict[SampleStatus, judge_pb2.SampleStatus.ValueType] = {
-    SampleStatus.OK: judge_pb2.SAMPLE_STATUS_OK,
-    SampleStatus.TRUNCATED: judge_pb2.SAMPLE_STATUS_TRUNCATED,
-    SampleStatus.NO_REASONING: judge_pb2.SAMPLE_STATUS_NO_REASONING,
-    SampleStatus.UPSTREAM_ERROR: judge_pb2.SAMPLE_STATUS_UPSTREAM_ERROR,
-    SampleStatus.TIMEOUT: judge_pb2.SAMPLE_STATUS_TIMEOUT,
-}
+_SAMPLE_STATUS = enums.SAMPLE_STATUS
 
-_REASONING_SOURCE: dict[ReasoningSource, judge_pb2.ReasoningSource.ValueType] = {
-    ReasoningSource.REASONING_CONTENT_FIELD: judge_pb2.REASONING_SOURCE_REASONING_CONTENT_FIELD,
-    ReasoningSource.REASONING_FIELD: judge_pb2.REASONING_SOURCE_REASONING_FIELD,
-    ReasoningSource.CONTENT_PARTS: judge_pb2.REASONING_SOURCE_CONTENT_PARTS,
-    ReasoningSource.INLINE_TAGS: judge_pb2.REASONING_SOURCE_INLINE_TAGS,
-    ReasoningSource.NONE: judge_pb2.REASONING_SOURCE_NONE,
-}
+_REASONING_SOURCE = enums.REASONING_SOURCE
 
 
 def generation_request(request: judge_pb2.GenerateRequest) -> GenerationRequest:

@@ -6,25 +6,19 @@ from collections.abc import AsyncIterable, AsyncIterator
 
 from bsa.judge.v1 import judge_pb2
 
-from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
-from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
+from bsa_judge.benchmark.scenario import SafetyLabel, ThinkingLabel
+from bsa_judge.benchmark.status import SampleStatus
 from bsa_judge.judging.judgment import Judgment, Verdict
 from bsa_judge.judging.stream import StreamRequest
 from bsa_judge.judging.trace import Trace
 from bsa_judge.judging.validation import TraceInput, validate_trace
+from bsa_judge.service import enums
+from bsa_judge.service.enums import numbers_to_members
 
-_SCENARIOS = {
-    judge_pb2.SCENARIO_RISK_OMISSION: Scenario.RISK_OMISSION,
-    judge_pb2.SCENARIO_COGNITIVE_SHORTCUT: Scenario.COGNITIVE_SHORTCUT,
-    judge_pb2.SCENARIO_OVER_SENSITIVITY: Scenario.OVER_SENSITIVITY,
-}
+_SCENARIOS = numbers_to_members(enums.SCENARIO)
 _SAMPLE_STATUSES = {
     judge_pb2.SAMPLE_STATUS_UNSPECIFIED: SampleStatus.OK,  # unset is taken as OK
-    judge_pb2.SAMPLE_STATUS_OK: SampleStatus.OK,
-    judge_pb2.SAMPLE_STATUS_TRUNCATED: SampleStatus.TRUNCATED,
-    judge_pb2.SAMPLE_STATUS_NO_REASONING: SampleStatus.NO_REASONING,
-    judge_pb2.SAMPLE_STATUS_UPSTREAM_ERROR: SampleStatus.UPSTREAM_ERROR,
-    judge_pb2.SAMPLE_STATUS_TIMEOUT: SampleStatus.TIMEOUT,
+    **numbers_to_members(enums.SAMPLE_STATUS),
 }
 
 
@@ -72,33 +66,11 @@ async def stream_requests(
         yield stream_request(message)
 
 
-_SAFETY_LABELS = {
-    SafetyLabel.SAFE: judge_pb2.SAFETY_LABEL_SAFE,
-    SafetyLabel.UNSAFE: judge_pb2.SAFETY_LABEL_UNSAFE,
-}
-_THINKING_LABELS = {
-    ThinkingLabel.RISK_IDENTIFIED: judge_pb2.THINKING_LABEL_RISK_IDENTIFIED,
-    ThinkingLabel.RISK_MISSED: judge_pb2.THINKING_LABEL_RISK_MISSED,
-    ThinkingLabel.FULLY_COVERED: judge_pb2.THINKING_LABEL_FULLY_COVERED,
-    ThinkingLabel.PARTIALLY_COVERED: judge_pb2.THINKING_LABEL_PARTIALLY_COVERED,
-    ThinkingLabel.NOT_COVERED: judge_pb2.THINKING_LABEL_NOT_COVERED,
-    ThinkingLabel.PRECISE_COVERAGE: judge_pb2.THINKING_LABEL_PRECISE_COVERAGE,
-    ThinkingLabel.OVER_SENSITIVE: judge_pb2.THINKING_LABEL_OVER_SENSITIVE,
-}
-_JUDGMENT_STATUSES = {
-    JudgmentStatus.OK: judge_pb2.JUDGMENT_STATUS_OK,
-    JudgmentStatus.JUDGE_UNPARSEABLE: judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE,
-    JudgmentStatus.UPSTREAM_ERROR: judge_pb2.JUDGMENT_STATUS_UPSTREAM_ERROR,
-    JudgmentStatus.TIMEOUT: judge_pb2.JUDGMENT_STATUS_TIMEOUT,
-    JudgmentStatus.INVALID_TRACE: judge_pb2.JUDGMENT_STATUS_INVALID_TRACE,
-    JudgmentStatus.NOT_JUDGED: judge_pb2.JUDGMENT_STATUS_NOT_JUDGED,
-}
-_SCENARIO_VALUES = {scenario: value for value, scenario in _SCENARIOS.items()}
-_SAMPLE_STATUS_VALUES = {
-    status: value
-    for value, status in _SAMPLE_STATUSES.items()
-    if value != judge_pb2.SAMPLE_STATUS_UNSPECIFIED
-}
+_SAFETY_LABELS = enums.SAFETY_LABEL
+_THINKING_LABELS = enums.THINKING_LABEL
+_JUDGMENT_STATUSES = enums.JUDGMENT_STATUS
+_SCENARIO_VALUES = enums.SCENARIO
+_SAMPLE_STATUS_VALUES = enums.SAMPLE_STATUS
 
 
 def safety_label_to_proto(label: SafetyLabel | None) -> judge_pb2.SafetyLabel.ValueType:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import TypeVar
 
 import numpy as np
 from bsa.judge.v1 import judge_pb2
 
-from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
 from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
 from bsa_judge.errors import FieldViolation, InvalidInput
 from bsa_judge.metrics.policy import MissingSamplePolicy
@@ -21,69 +22,37 @@ from bsa_judge.metrics.report import (
     ModelMetrics,
 )
 from bsa_judge.metrics.verdicts import Factorized, VerdictColumns
+from bsa_judge.service import enums
+from bsa_judge.service.enums import numbers_to_members
 
 #: Most bootstrap resamples one request may ask for (the work grows with it).
 MAX_RESAMPLES = 10_000
 SAMPLES_FIELD = "inline.samples"
 
-# Enum numbers -> the core's texts; an unknown number stays a number and is refused by name.
-_SCENARIOS: dict[int, str] = {
-    judge_pb2.SCENARIO_UNSPECIFIED: "",
-    judge_pb2.SCENARIO_RISK_OMISSION: Scenario.RISK_OMISSION.value,
-    judge_pb2.SCENARIO_COGNITIVE_SHORTCUT: Scenario.COGNITIVE_SHORTCUT.value,
-    judge_pb2.SCENARIO_OVER_SENSITIVITY: Scenario.OVER_SENSITIVITY.value,
-}
-_SAFETY_LABELS: dict[int, str] = {
-    judge_pb2.SAFETY_LABEL_UNSPECIFIED: "",
-    judge_pb2.SAFETY_LABEL_SAFE: SafetyLabel.SAFE.value,
-    judge_pb2.SAFETY_LABEL_UNSAFE: SafetyLabel.UNSAFE.value,
-}
-_THINKING_LABELS: dict[int, str] = {
-    judge_pb2.THINKING_LABEL_UNSPECIFIED: "",
-    judge_pb2.THINKING_LABEL_RISK_IDENTIFIED: ThinkingLabel.RISK_IDENTIFIED.value,
-    judge_pb2.THINKING_LABEL_RISK_MISSED: ThinkingLabel.RISK_MISSED.value,
-    judge_pb2.THINKING_LABEL_FULLY_COVERED: ThinkingLabel.FULLY_COVERED.value,
-    judge_pb2.THINKING_LABEL_PARTIALLY_COVERED: ThinkingLabel.PARTIALLY_COVERED.value,
-    judge_pb2.THINKING_LABEL_NOT_COVERED: ThinkingLabel.NOT_COVERED.value,
-    judge_pb2.THINKING_LABEL_PRECISE_COVERAGE: ThinkingLabel.PRECISE_COVERAGE.value,
-    judge_pb2.THINKING_LABEL_OVER_SENSITIVE: ThinkingLabel.OVER_SENSITIVE.value,
-}
-_STATUSES: dict[int, str] = {
-    judge_pb2.JUDGMENT_STATUS_UNSPECIFIED: JudgmentStatus.OK.value,  # unset is taken as OK
-    judge_pb2.JUDGMENT_STATUS_OK: JudgmentStatus.OK.value,
-    judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE: JudgmentStatus.JUDGE_UNPARSEABLE.value,
-    judge_pb2.JUDGMENT_STATUS_UPSTREAM_ERROR: JudgmentStatus.UPSTREAM_ERROR.value,
-    judge_pb2.JUDGMENT_STATUS_TIMEOUT: JudgmentStatus.TIMEOUT.value,
-    judge_pb2.JUDGMENT_STATUS_INVALID_TRACE: JudgmentStatus.INVALID_TRACE.value,
-    judge_pb2.JUDGMENT_STATUS_NOT_JUDGED: JudgmentStatus.NOT_JUDGED.value,
-}
-_SAMPLE_STATUSES: dict[int, str] = {
-    judge_pb2.SAMPLE_STATUS_UNSPECIFIED: SampleStatus.OK.value,  # unset is taken as OK
-    judge_pb2.SAMPLE_STATUS_OK: SampleStatus.OK.value,
-    judge_pb2.SAMPLE_STATUS_TRUNCATED: SampleStatus.TRUNCATED.value,
-    judge_pb2.SAMPLE_STATUS_NO_REASONING: SampleStatus.NO_REASONING.value,
-    judge_pb2.SAMPLE_STATUS_UPSTREAM_ERROR: SampleStatus.UPSTREAM_ERROR.value,
-    judge_pb2.SAMPLE_STATUS_TIMEOUT: SampleStatus.TIMEOUT.value,
-}
+S = TypeVar("S", bound=StrEnum)
+
+
+def _texts(pairs: Mapping[S, int], unspecified: int, text: str) -> dict[int, str]:
+    """Enum numbers -> the core's texts (`unspecified` -> `text`); an unknown number stays a
+    number and is refused by name."""
+    return {unspecified: text, **{number: member.value for member, number in pairs.items()}}
+
+
+_SCENARIOS = _texts(enums.SCENARIO, judge_pb2.SCENARIO_UNSPECIFIED, "")
+_SAFETY_LABELS = _texts(enums.SAFETY_LABEL, judge_pb2.SAFETY_LABEL_UNSPECIFIED, "")
+_THINKING_LABELS = _texts(enums.THINKING_LABEL, judge_pb2.THINKING_LABEL_UNSPECIFIED, "")
+# An unset status, of a verdict or of a sample, is taken as OK.
+_STATUSES = _texts(
+    enums.JUDGMENT_STATUS, judge_pb2.JUDGMENT_STATUS_UNSPECIFIED, JudgmentStatus.OK.value
+)
+_SAMPLE_STATUSES = _texts(
+    enums.SAMPLE_STATUS, judge_pb2.SAMPLE_STATUS_UNSPECIFIED, SampleStatus.OK.value
+)
 _POLICIES = {
     judge_pb2.MISSING_SAMPLE_POLICY_UNSPECIFIED: MissingSamplePolicy.COUNT_USABLE_FOR_AT_1,
-    judge_pb2.MISSING_SAMPLE_POLICY_COUNT_USABLE_FOR_AT_1: (
-        MissingSamplePolicy.COUNT_USABLE_FOR_AT_1
-    ),
-    judge_pb2.MISSING_SAMPLE_POLICY_COUNT_AS_FAILURE: MissingSamplePolicy.COUNT_AS_FAILURE,
-    judge_pb2.MISSING_SAMPLE_POLICY_DROP_INCOMPLETE_ITEMS: (
-        MissingSamplePolicy.DROP_INCOMPLETE_ITEMS
-    ),
+    **numbers_to_members(enums.MISSING_SAMPLE_POLICY),
 }
-_POLICY_NUMBERS = {
-    MissingSamplePolicy.COUNT_USABLE_FOR_AT_1: (
-        judge_pb2.MISSING_SAMPLE_POLICY_COUNT_USABLE_FOR_AT_1
-    ),
-    MissingSamplePolicy.COUNT_AS_FAILURE: judge_pb2.MISSING_SAMPLE_POLICY_COUNT_AS_FAILURE,
-    MissingSamplePolicy.DROP_INCOMPLETE_ITEMS: (
-        judge_pb2.MISSING_SAMPLE_POLICY_DROP_INCOMPLETE_ITEMS
-    ),
-}
+_POLICY_NUMBERS = enums.MISSING_SAMPLE_POLICY
 
 
 def metrics_options(request: judge_pb2.ComputeMetricsRequest) -> MetricsOptions:
