@@ -4,10 +4,6 @@ installing the model), naming the model and the variable, never a key."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import sys
 from pathlib import Path
 
 import grpc
@@ -19,6 +15,7 @@ from bsa_judge.settings import Settings
 
 from tests.generation.harness import generate, request, write_backends
 from tests.support.openai_stub import Choice, OpenAIStub, Reply
+from tests.support.serve_process import serve_until_exit
 from tests.support.serving import serving
 
 KEY_VARIABLE = "BSA_TEST_MODEL_API_KEY"
@@ -94,39 +91,16 @@ async def test_serve_exits_1_naming_the_model_and_the_unset_variable(tmp_path: P
         keyed={"api_key_env": KEY_VARIABLE},
         unkeyed={"api_key_env": OTHER_VARIABLE},
     )
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("BSA_JUDGE_") and name != OTHER_VARIABLE
-    }
-    environment[KEY_VARIABLE] = KEY
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bsa_judge.cli",
-        "serve",
-        "--port=0",
-        "--metrics-port=0",
-        "--log-format=json",
-        f"--backends={backends}",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=environment,
+    exited = await serve_until_exit(
+        f"--backends={backends}", env={KEY_VARIABLE: KEY}, unset=(OTHER_VARIABLE,)
     )
-    try:
-        async with asyncio.timeout(60):
-            stdout, stderr = await process.communicate()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 1
-    events = [json.loads(line) for line in stdout.decode().splitlines()]
+    assert exited.code == 1
+    events = exited.events
     [failed] = [event for event in events if event["event"] == "server_start_failed"]
     assert failed["exception"][0]["exc_type"] == "MissingApiKeyError"
     assert failed["exception"][0]["exc_value"] == missing("unkeyed", OTHER_VARIABLE)
     assert not any(event["event"] == "server_started" for event in events)
-    assert KEY not in stdout.decode() + stderr.decode()  # the other model's key is never shown
+    assert KEY not in exited.stdout + exited.stderr  # the other model's key is never shown
 
 
 async def test_a_reload_adding_a_model_with_an_unset_key_keeps_the_running_models(

@@ -4,10 +4,7 @@ starting instead of sending a placeholder."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 
 import pytest
 from bsa.judge.v1 import judge_pb2
@@ -18,6 +15,7 @@ from bsa_judge.settings import Settings
 from tests.judging.harness import JUDGE_MODEL, judge_backend, judge_service, trace
 from tests.support.judge_script import agreeable_judge
 from tests.support.openai_stub import OpenAIStub
+from tests.support.serve_process import serve_until_exit
 
 KEY_VARIABLE = "BSA_TEST_JUDGE_API_KEY"
 KEY = "sk-test-3b9d0c7e5a1f"
@@ -82,31 +80,11 @@ async def test_serve_exits_1_naming_the_judge_and_the_missing_variable() -> None
             "api_key_env": KEY_VARIABLE,
         }
     ]
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_") and k != KEY_VARIABLE
-    }
-    environment["BSA_JUDGE_JUDGES"] = json.dumps(judges)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bsa_judge.cli",
-        "serve",
-        "--port=0",
-        "--metrics-port=0",
-        "--log-format=json",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=environment,
+    exited = await serve_until_exit(
+        env={"BSA_JUDGE_JUDGES": json.dumps(judges)}, unset=(KEY_VARIABLE,)
     )
-    try:
-        async with asyncio.timeout(60):
-            stdout, _stderr = await process.communicate()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 1
-    events = [json.loads(line) for line in stdout.decode().splitlines()]
+    assert exited.code == 1
+    events = exited.events
     failed = [event for event in events if event["event"] == "server_start_failed"]
     assert len(failed) == 1
     assert failed[0]["exception"][0]["exc_type"] == "MissingApiKeyError"

@@ -75,21 +75,7 @@ async def serve_process(
 ) -> AsyncIterator[ServeProcess]:
     """Start `bsa-judge serve --port 0` with these flags and environment (no BSA_JUDGE_* of
     the test run leaks in) and yield it once it has logged `server_started`."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_")}
-    environment.update(env or {})
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bsa_judge.cli",
-        "serve",
-        "--port=0",
-        "--metrics-port=0",
-        "--log-format=json",
-        *flags,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=environment,
-    )
+    process = await _spawn(flags, env, ())
     assert process.stdout is not None
     assert process.stderr is not None
     server = ServeProcess(process)
@@ -104,3 +90,58 @@ async def serve_process(
             await process.wait()
         with suppress(asyncio.CancelledError):
             await reader
+
+
+@dataclass(frozen=True)
+class Exited:
+    """A `bsa-judge serve` that ended by itself: its exit code and what it wrote."""
+
+    code: int
+    events: list[Event]
+    stdout: str
+    stderr: str
+
+
+async def serve_until_exit(
+    *flags: str,
+    env: Mapping[str, str] | None = None,
+    unset: tuple[str, ...] = (),
+    timeout_s: float = 60.0,
+) -> Exited:
+    """Run `bsa-judge serve` (flags and environment as `serve_process`, the variables named
+    in `unset` removed) until it exits by itself, e.g. on bad settings."""
+    process = await _spawn(flags, env, unset)
+    try:
+        async with asyncio.timeout(timeout_s):
+            stdout, stderr = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    text = stdout.decode()
+    events = [json.loads(line) for line in text.splitlines()]
+    return Exited(process.returncode, events, text, stderr.decode())
+
+
+async def _spawn(
+    flags: tuple[str, ...], env: Mapping[str, str] | None, unset: tuple[str, ...]
+) -> asyncio.subprocess.Process:
+    """`bsa-judge serve --port 0` with JSON logs; no BSA_JUDGE_* of the test run leaks in."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_") and k not in unset
+    }
+    environment.update(env or {})
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bsa_judge.cli",
+        "serve",
+        "--port=0",
+        "--metrics-port=0",
+        "--log-format=json",
+        *flags,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=environment,
+    )
