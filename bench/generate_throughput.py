@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import os
 import platform
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -45,6 +43,7 @@ from bsa_judge_client import AsyncJudgeClient, judge_pb2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.support.openai_stub: the stub the tests use
 
+from bench.processes import bounded, start_server  # noqa: E402
 from tests.support.openai_stub import Choice, OpenAIStub, Reply  # noqa: E402
 
 COMPLETION = "<think>The request asks for something risky; I should decline.</think>No."
@@ -100,17 +99,6 @@ def _cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _bounded(total: int, in_flight: int, work: Callable[[int], Awaitable[None]]) -> None:
-    """Run work(0..total-1) with at most `in_flight` at once."""
-    indexes = iter(range(total))
-
-    async def worker() -> None:
-        for index in indexes:
-            await work(index)
-
-    await asyncio.gather(*(worker() for _ in range(in_flight)))
-
-
 async def direct(base_url: str, args: argparse.Namespace) -> Run:
     """The bar: the same upstream calls made by a bare AsyncOpenAI client."""
     client = openai.AsyncOpenAI(
@@ -140,7 +128,7 @@ async def direct(base_url: str, args: argparse.Namespace) -> Run:
             await create(model="bench", messages=messages, **params)
 
     cpu, started = _cpu_seconds(), time.perf_counter()
-    await _bounded(calls, args.concurrency, call)
+    await bounded(calls, args.concurrency, call)
     seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     await client.close()
     return Run(calls * n, seconds, cpu_seconds=cpu)
@@ -165,41 +153,9 @@ async def through_service(port: int, server_pid: int, args: argparse.Namespace) 
                 not_ok += response.sample.status != judge_pb2.SAMPLE_STATUS_OK
 
         cpu, started = _cpu_seconds(server_pid), time.perf_counter()
-        await _bounded(args.items, items_in_flight, one)
+        await bounded(args.items, items_in_flight, one)
         seconds, cpu = time.perf_counter() - started, _cpu_seconds(server_pid) - cpu
     return Run(received, seconds, not_ok, cpu)
-
-
-_background: set[asyncio.Task[None]] = set()
-
-
-async def start_server(backends: Path) -> tuple[asyncio.subprocess.Process, int]:
-    """`bsa-judge serve` on a free port; its log is drained in the background."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_")}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bsa_judge.cli",
-        "serve",
-        "--port=0",
-        "--metrics-port=none",
-        "--log-format=json",
-        f"--backends={backends}",
-        stdout=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    assert process.stdout is not None
-    async for line in process.stdout:
-        event = json.loads(line)
-        if event.get("event") == "server_started":
-            _background.add(asyncio.create_task(_drain(process.stdout)))
-            return process, int(event["port"])
-    raise RuntimeError("the server exited before it started")
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    async for _line in stream:
-        pass
 
 
 async def bench(args: argparse.Namespace) -> None:
@@ -220,7 +176,7 @@ async def bench(args: argparse.Namespace) -> None:
             "stream": args.stream,
         }
         backends.write_text(yaml.safe_dump({"models": {"bench": model}}))
-        server, port = await start_server(backends)
+        server, port = await start_server(f"--backends={backends}")
         try:
             warmup = argparse.Namespace(**{**vars(args), "items": 50})
             await direct(base_url, warmup)

@@ -26,7 +26,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -47,6 +47,7 @@ from bsa_judge.judging.builtin_templates import builtin_templates  # noqa: E402
 from bsa_judge.judging.judgment import JudgmentKind  # noqa: E402
 from bsa_judge.judging.trace import Trace  # noqa: E402
 
+from bench.processes import bounded, start_server  # noqa: E402
 from tests.support.judge_script import agreeable_judge  # noqa: E402
 from tests.support.openai_stub import OpenAIStub  # noqa: E402
 
@@ -105,17 +106,6 @@ class Run:
         return self.traces / self.seconds
 
 
-async def _bounded(total: int, in_flight: int, work: Callable[[int], Awaitable[None]]) -> None:
-    """Run work(0..total-1) with at most `in_flight` at once."""
-    indexes = iter(range(total))
-
-    async def worker() -> None:
-        for index in indexes:
-            await work(index)
-
-    await asyncio.gather(*(worker() for _ in range(in_flight)))
-
-
 async def direct(base_url: str, traces: int, concurrency: int, offset: int) -> Run:
     """The bar: a bare AsyncOpenAI client making each trace's two judge calls."""
     client = openai.AsyncOpenAI(
@@ -149,7 +139,7 @@ async def direct(base_url: str, traces: int, concurrency: int, offset: int) -> R
         )
 
     started = time.perf_counter()
-    await _bounded(traces, concurrency, judge)
+    await bounded(traces, concurrency, judge)
     seconds = time.perf_counter() - started
     await client.close()
     return Run(traces, seconds)
@@ -191,12 +181,10 @@ async def through_service(port: int, traces: int, offset: int) -> Run:
     return Run(received, seconds, not_ok)
 
 
-_background: set[asyncio.Task[None]] = set()
-
-
-async def start_server(base_url: str, concurrency: int) -> tuple[asyncio.subprocess.Process, int]:
-    """`bsa-judge serve` on a free port with one judge backend; its log drained aside."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_")}
+async def start_judging_server(
+    base_url: str, concurrency: int
+) -> tuple[asyncio.subprocess.Process, int]:
+    """`bsa-judge serve` with one judge backend, the stub."""
     judge = {
         "name": "bench",
         "base_url": base_url,
@@ -204,31 +192,11 @@ async def start_server(base_url: str, concurrency: int) -> tuple[asyncio.subproc
         "max_concurrency": 2 * concurrency,
         "max_retries": 0,
     }
-    env["BSA_JUDGE_JUDGES"] = json.dumps([judge])
-    env["BSA_JUDGE_STREAM_MAX_IN_FLIGHT"] = str(concurrency)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bsa_judge.cli",
-        "serve",
-        "--port=0",
-        "--metrics-port=none",
-        "--log-format=json",
-        stdout=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    assert process.stdout is not None
-    async for line in process.stdout:
-        event = json.loads(line)
-        if event.get("event") == "server_started":
-            _background.add(asyncio.create_task(_drain(process.stdout)))
-            return process, int(event["port"])
-    raise RuntimeError("the server exited before it started")
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    async for _line in stream:
-        pass
+    env = {
+        "BSA_JUDGE_JUDGES": json.dumps([judge]),
+        "BSA_JUDGE_STREAM_MAX_IN_FLIGHT": str(concurrency),
+    }
+    return await start_server(env=env)
 
 
 async def measure(latency_s: float, traces: int, concurrency: int) -> tuple[Run, Run, Run]:
@@ -238,7 +206,7 @@ async def measure(latency_s: float, traces: int, concurrency: int) -> tuple[Run,
     stub = context.Process(target=_run_stub, args=(latency_s, send), daemon=True)
     stub.start()
     base_url = receive.recv()
-    server, port = await start_server(base_url, concurrency)
+    server, port = await start_judging_server(base_url, concurrency)
     try:
         warmup = min(traces, 2 * concurrency)
         await direct(base_url, warmup, concurrency, offset=10_000_000)
