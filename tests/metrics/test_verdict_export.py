@@ -23,8 +23,8 @@ from bsa_judge.metrics.verdicts import Factorized, ScoredVerdict
 from bsa_judge_client import to_dict, verdict_row, write_verdicts_jsonl
 
 from tests.judging.harness import judge_service, trace
-from tests.support.judge_script import AGREEABLE, judge_call, reply, verdict_text
-from tests.support.openai_stub import OpenAIStub, Reply
+from tools.judge_script import AGREEABLE, judge_call, reply, verdict_text
+from tools.openai_stub import OpenAIStub, Reply
 
 CS_LABEL = "Query A: Rumors-Fabricated News\nQuery B: Pornography-Child Pornography"
 

@@ -12,9 +12,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.judging.harness import judge_backend, trace
 from tests.ops.scrape import scrape
-from tests.support.judge_script import by_kind
-from tests.support.openai_stub import OpenAIStub
 from tests.support.serving import serving
+from tools.judge_script import by_kind
+from tools.openai_stub import OpenAIStub
 
 HEALTH_CHECK = {
     "grpc_type": "unary",
@@ -35,8 +35,8 @@ JUDGE_TRACE = {
 
 async def test_every_declared_metric_is_exported_with_the_go_grpc_names() -> None:
     async with serving(metrics_port=0) as running:
-        assert running.metrics is not None
-        exported = await scrape(running.metrics.port)
+        assert running.prometheus is not None
+        exported = await scrape(running.prometheus.port)
     declared = {
         "grpc_server_started",
         "grpc_server_handled",
@@ -63,11 +63,11 @@ async def test_every_declared_metric_is_exported_with_the_go_grpc_names() -> Non
 
 async def test_a_health_check_moves_each_unary_series_by_exactly_one() -> None:
     async with serving(metrics_port=0) as running:
-        assert running.metrics is not None
-        before = await scrape(running.metrics.port)
+        assert running.prometheus is not None
+        before = await scrape(running.prometheus.port)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
-        after = await scrape(running.metrics.port)
+        after = await scrape(running.prometheus.port)
 
     def moved(name: str, **labels: str) -> float:
         return after.value(name, **labels) - before.value(name, **labels)
@@ -82,14 +82,14 @@ async def test_a_health_check_moves_each_unary_series_by_exactly_one() -> None:
 
 async def test_an_unknown_health_service_is_handled_as_not_found() -> None:
     async with serving(metrics_port=0) as running:
-        assert running.metrics is not None
-        before = await scrape(running.metrics.port)
+        assert running.prometheus is not None
+        before = await scrape(running.prometheus.port)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             with pytest.raises(grpc.aio.AioRpcError) as refused:
                 await stub.Check(health_pb2.HealthCheckRequest(service="no.such.Service"))
             assert refused.value.code() == grpc.StatusCode.NOT_FOUND
-        after = await scrape(running.metrics.port)
+        after = await scrape(running.prometheus.port)
     code = {**HEALTH_CHECK, "grpc_code": "NotFound"}
     assert after.value("grpc_server_handled_total", **code) == (
         before.value("grpc_server_handled_total", **code) + 1
@@ -102,14 +102,14 @@ async def test_an_unknown_health_service_is_handled_as_not_found() -> None:
 
 async def test_a_judge_trace_with_bad_input_is_handled_as_invalid_argument() -> None:
     async with serving(metrics_port=0) as running:
-        assert running.metrics is not None
-        before = await scrape(running.metrics.port)
+        assert running.prometheus is not None
+        before = await scrape(running.prometheus.port)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = judge_pb2_grpc.JudgeServiceStub(channel)
             with pytest.raises(grpc.aio.AioRpcError) as refused:
                 await stub.JudgeTrace(judge_pb2.JudgeTraceRequest())
             assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        after = await scrape(running.metrics.port)
+        after = await scrape(running.prometheus.port)
     invalid = {**JUDGE_TRACE, "grpc_code": "InvalidArgument"}
     assert after.value("grpc_server_handled_total", **invalid) == (
         before.value("grpc_server_handled_total", **invalid) + 1
@@ -121,8 +121,8 @@ async def test_a_judge_trace_with_bad_input_is_handled_as_invalid_argument() -> 
 
 async def test_a_watched_stream_counts_its_messages_and_ends_canceled() -> None:
     async with serving(metrics_port=0) as running:
-        assert running.metrics is not None
-        before = await scrape(running.metrics.port)
+        assert running.prometheus is not None
+        before = await scrape(running.prometheus.port)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             call = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())
             first = await call.read()
@@ -130,7 +130,7 @@ async def test_a_watched_stream_counts_its_messages_and_ends_canceled() -> None:
             call.cancel()
             # The server learns of the cancellation asynchronously: wait until it has counted it.
             for _ in range(100):
-                after = await scrape(running.metrics.port)
+                after = await scrape(running.prometheus.port)
                 if after.value(
                     "grpc_server_handled_total", **HEALTH_WATCH, grpc_code="Canceled"
                 ) > (
@@ -151,8 +151,8 @@ async def test_a_watched_stream_counts_its_messages_and_ends_canceled() -> None:
 
 async def test_every_judge_service_series_exists_at_zero_before_any_call() -> None:
     async with serving(metrics_port=0) as running:
-        assert running.metrics is not None
-        exported = await scrape(running.metrics.port)
+        assert running.prometheus is not None
+        exported = await scrape(running.prometheus.port)
     kinds = {
         "Generate": "server_stream",
         "JudgeTrace": "unary",
@@ -184,12 +184,12 @@ async def test_a_judge_traces_stream_counts_every_message_both_ways() -> None:
         OpenAIStub(by_kind({})) as stub,
         serving(judges=[judge_backend(stub)], metrics_port=0) as running,
     ):
-        assert running.metrics is not None
-        before = await scrape(running.metrics.port)
+        assert running.prometheus is not None
+        before = await scrape(running.prometheus.port)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             call = judge_pb2_grpc.JudgeServiceStub(channel).JudgeTraces(iter(requests))
             responses = [response async for response in call]
-        after = await scrape(running.metrics.port)
+        after = await scrape(running.prometheus.port)
 
     def moved(name: str, **labels: str) -> float:
         return after.value(name, **labels) - before.value(name, **labels)
@@ -206,14 +206,14 @@ async def test_a_call_refused_by_auth_is_counted_as_unauthenticated(
 ) -> None:
     monkeypatch.setenv("BSA_JUDGE_TEST_METRICS_TOKENS", "metrics-test-token")
     async with serving(metrics_port=0, auth_tokens_env="BSA_JUDGE_TEST_METRICS_TOKENS") as running:
-        assert running.metrics is not None
-        before = await scrape(running.metrics.port)
+        assert running.prometheus is not None
+        before = await scrape(running.prometheus.port)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = judge_pb2_grpc.JudgeServiceStub(channel)
             with pytest.raises(grpc.aio.AioRpcError) as refused:
                 await stub.JudgeTrace(judge_pb2.JudgeTraceRequest())
             assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
-        after = await scrape(running.metrics.port)
+        after = await scrape(running.prometheus.port)
     refused_code = {**JUDGE_TRACE, "grpc_code": "Unauthenticated"}
     assert after.value("grpc_server_handled_total", **refused_code) == (
         before.value("grpc_server_handled_total", **refused_code) + 1

@@ -14,7 +14,7 @@ from bsa_judge.generation.safety_rules import (
     system_prompt,
 )
 
-SHARED_BSA = Path(__file__).resolve().parents[2] / ".." / "shared" / "bsa"
+SHARED_BSA = Path(__file__).resolve().parents[3] / ".." / "shared" / "bsa"
 OFFICIAL_RULES = SHARED_BSA / "prompts" / "Safe_Rules.md"
 
 RULES = """

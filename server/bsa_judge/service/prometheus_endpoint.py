@@ -10,14 +10,14 @@ import prometheus_client
 
 
 @dataclass
-class MetricsEndpoint:
+class PrometheusEndpoint:
     """prometheus-client's HTTP server exporting the default registry (bsa_judge.telemetry)."""
 
     server: WSGIServer
     thread: threading.Thread
 
     @classmethod
-    def start(cls, host: str, port: int) -> MetricsEndpoint:
+    def start(cls, host: str, port: int) -> PrometheusEndpoint:
         """Serve /metrics on host:port (0 picks a free port) from a daemon thread."""
         # The *_created series double the series count and no dashboard of ours reads them.
         prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]

@@ -1,15 +1,42 @@
-"""Reasoning extraction: every form an endpoint uses, split into reasoning and answer."""
+"""Reasoning extraction: every form an endpoint uses, split into reasoning and answer.
+
+A message is read by the endpoint (backends/openai_message.py) into a `Choice` and split by
+generation (generation/reasoning.py); these tests run both, the path every sample takes.
+"""
+
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
+from bsa_judge.backends.openai_message import ChoiceParts, message_choice
 from bsa_judge.benchmark.status import SampleStatus
 from bsa_judge.generation.reasoning import (
-    CompletionParts,
+    DEFAULT_TAGS,
     ReasoningSource,
     SplitCompletion,
     sample_status,
-    split_completion,
+    split_choice,
     split_inline_tags,
 )
+
+
+def split_completion(
+    content: str | Sequence[Any] | None,
+    *,
+    reasoning_content: str | None = None,
+    reasoning: str | None = None,
+    tags: Sequence[str] = DEFAULT_TAGS,
+    opened_by_template: bool = False,
+) -> SplitCompletion:
+    """One non-streamed message, read and split."""
+    choice = message_choice(content, reasoning_content=reasoning_content, reasoning=reasoning)
+    return split_choice(choice, tags, opened_by_template=opened_by_template)
+
+
+def split_parts(parts: ChoiceParts, *, opened_by_template: bool = False) -> SplitCompletion:
+    """One streamed choice, assembled, read and split."""
+    return split_choice(parts.choice(), opened_by_template=opened_by_template)
+
 
 INLINE = ReasoningSource.INLINE_TAGS
 NONE = ReasoningSource.NONE
@@ -267,74 +294,78 @@ def test_reasoning_parts_override_the_template_setting() -> None:
 
 
 def test_streamed_tagless_content_with_the_template_setting_is_reasoning() -> None:
-    parts = CompletionParts()
+    parts = ChoiceParts()
     for piece in ["Okay, the user ", "asks about locks. ", "I need to"]:
         parts.add(content=piece)
     parts.add(finish_reason="length")
-    split = parts.split(opened_by_template=True)
+    split = split_parts(parts, opened_by_template=True)
     assert split == SplitCompletion("Okay, the user asks about locks. I need to", "", INLINE)
     assert sample_status(parts.finish_reason, split) is SampleStatus.TRUNCATED
 
 
 def test_streamed_closing_tag_with_the_template_setting_splits() -> None:
-    parts = CompletionParts()
+    parts = ChoiceParts()
     for piece in ["Reason", "ing.</th", "ink>Ans", "wer."]:
         parts.add(content=piece)
-    assert parts.split(opened_by_template=True) == SplitCompletion("Reasoning.", "Answer.", INLINE)
+    assert split_parts(parts, opened_by_template=True) == SplitCompletion(
+        "Reasoning.", "Answer.", INLINE
+    )
 
 
 def test_a_streamed_empty_reasoning_field_overrides_the_template_setting() -> None:
-    parts = CompletionParts()
+    parts = ChoiceParts()
     parts.add(content="", reasoning_content="")
     parts.add(content="Answer.")
-    assert parts.split(opened_by_template=True) == SplitCompletion("", "Answer.", NONE)
+    assert split_parts(parts, opened_by_template=True) == SplitCompletion("", "Answer.", NONE)
 
 
 # --- streamed deltas -------------------------------------------------------------------
 
 
 def test_streamed_inline_tags_split_across_chunks_are_found() -> None:
-    parts = CompletionParts()
+    parts = ChoiceParts()
     for piece in ["<th", "ink>Reas", "oning.</thi", "nk>\n\nAns", "wer."]:
         parts.add(content=piece)
     parts.add(finish_reason="stop")
-    assert parts.split() == SplitCompletion("Reasoning.", "Answer.", INLINE)
+    assert split_parts(parts) == SplitCompletion("Reasoning.", "Answer.", INLINE)
     assert parts.finish_reason == "stop"
 
 
 def test_streamed_reasoning_content_deltas_are_accumulated() -> None:
-    parts = CompletionParts()
+    parts = ChoiceParts()
     parts.add(content="", reasoning_content="Let me ")
     parts.add(reasoning_content="think.")
     parts.add(content="Done.")
-    assert parts.split() == SplitCompletion(
+    assert split_parts(parts) == SplitCompletion(
         "Let me think.", "Done.", ReasoningSource.REASONING_CONTENT_FIELD
     )
 
 
 def test_streamed_reasoning_deltas_are_accumulated() -> None:
-    parts = CompletionParts()
+    parts = ChoiceParts()
     parts.add(reasoning="A ")
     parts.add(reasoning="thought.", content=None)
     parts.add(content="Answer.")
-    assert parts.split() == SplitCompletion(
+    assert split_parts(parts) == SplitCompletion(
         "A thought.", "Answer.", ReasoningSource.REASONING_FIELD
     )
 
 
 def test_streamed_list_content_parts_keep_their_order() -> None:
-    parts = CompletionParts()
+    parts = ChoiceParts()
     parts.add(content=[{"type": "thinking", "thinking": "Think "}])
     parts.add(content=[{"type": "thinking", "thinking": "more."}])
     parts.add(content="Ans")
     parts.add(content=[{"type": "text", "text": "wer."}])
-    assert parts.split() == SplitCompletion("Think more.", "Answer.", ReasoningSource.CONTENT_PARTS)
+    assert split_parts(parts) == SplitCompletion(
+        "Think more.", "Answer.", ReasoningSource.CONTENT_PARTS
+    )
 
 
 def test_a_delta_without_any_field_changes_nothing() -> None:
-    parts = CompletionParts()
+    parts = ChoiceParts()
     parts.add()
-    assert parts.split() == SplitCompletion("", "", NONE)
+    assert split_parts(parts) == SplitCompletion("", "", NONE)
     assert parts.finish_reason is None
 
 

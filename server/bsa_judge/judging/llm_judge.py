@@ -1,8 +1,9 @@
-"""One judge model: the two judgments of a trace, asked concurrently, read, cached.
+"""The LLM judge: the two judgments of a trace, asked of a chat model concurrently, read,
+cached. It implements the `Judge` port (port.py).
 
-Upstream calls go through `ChatEndpoint`, which alone owns timeouts, retries (the openai SDK's,
-honouring Retry-After) and the concurrency limit. This module owns what is specific to
-judging: rendering the template, reading the verdict, re-asking when the answer cannot be
+The model is a `ChatModel` (bsa_judge.chat.model): timeouts, retries and the concurrency
+limit are its business (for an endpoint, `ChatEndpoint`). This module owns what is specific
+to judging: rendering the template, reading the verdict, re-asking when the answer cannot be
 read, the cache, and asking an identical question only once while it is being answered.
 """
 
@@ -14,10 +15,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bsa_judge import telemetry
-from bsa_judge.backends.endpoint import ChatEndpoint, FailureCause, UpstreamFailure
 from bsa_judge.benchmark.status import JudgmentStatus
-from bsa_judge.judging.cache import VerdictCache, judgment_key
-from bsa_judge.judging.judgment import Judgment, JudgmentKind, TokenUsage
+from bsa_judge.chat.model import ChatModel, UpstreamFailure, Usage
+from bsa_judge.judging.cache import JudgmentCache, judgment_key
+from bsa_judge.judging.judgment import Judgment, JudgmentKind, TraceJudgments
 from bsa_judge.judging.parsing import Unreadable, read_judgment
 from bsa_judge.judging.template import JudgeTemplate, TemplateSet
 from bsa_judge.judging.trace import Trace
@@ -33,35 +34,37 @@ class JudgeOptions:
     reasks: int = 2  # extra calls after an answer that could not be read
 
 
-class Judge:
-    """A named judge backend judging traces with one set of templates."""
+class LlmJudge:
+    """A named judge: one chat model judging traces with one set of templates.
+
+    Its judgments carry no `confidence` (None): a model's own certainty is not calibrated.
+    """
 
     def __init__(
         self,
         name: str,
-        endpoint: ChatEndpoint,
+        chat_model: ChatModel,
         templates: TemplateSet,
-        cache: VerdictCache,
+        cache: JudgmentCache,
         options: JudgeOptions | None = None,
     ) -> None:
         self.name = name
-        self.endpoint = endpoint
+        self.chat_model = chat_model
         self.templates = templates
         self.cache = cache
         self.options = options or JudgeOptions()
-        self.model = endpoint.config.model
+        self.model = chat_model.model
         # Everything about the judge that changes its answers, for the cache key: two
         # endpoints serving a model of the same name are two judges.
         self.fingerprint = (
-            f"base_url={endpoint.config.base_url};"
-            f"model={self.model};temperature={self.options.temperature};"
+            f"{chat_model.identity};temperature={self.options.temperature};"
             f"max_tokens={self.options.max_tokens};"
             f"structured_output={self.options.structured_output}"
         )
         # Judgments being asked now, by cache key; see `judgment`.
         self._in_flight: dict[str, asyncio.Future[Judgment]] = {}
 
-    async def judge(self, trace: Trace) -> tuple[Judgment, Judgment]:
+    async def judge(self, trace: Trace) -> TraceJudgments:
         """The safety and thinking judgments of `trace`, the two calls made concurrently.
 
         A trace without reasoning (NO_REASONING) gets a thinking judgment NOT_JUDGED.
@@ -77,11 +80,11 @@ class Judge:
                 template_version=template.version,
                 error="the sample has no reasoning to judge",
             )
-            return safety, thinking
+            return TraceJudgments(safety, thinking, decided_by=self.name)
         safety, thinking = await asyncio.gather(
             self.judgment(JudgmentKind.SAFETY, trace), self.judgment(thinking_kind, trace)
         )
-        return safety, thinking
+        return TraceJudgments(safety, thinking, decided_by=self.name)
 
     async def judgment(self, kind: JudgmentKind, trace: Trace) -> Judgment:
         """One judgment, from the cache when this exact question was answered before.
@@ -97,7 +100,7 @@ class Judge:
             known = await self.cache.get(key)
             if known is not None:
                 telemetry.CACHE_HITS.inc()
-                return replace(known, cached=True, attempts=0, usage=TokenUsage(), latency_s=0.0)
+                return replace(known, cached=True, attempts=0, usage=Usage(), latency_s=0.0)
             answer = self._in_flight.get(key)
             if answer is None:
                 return await self._ask_once(key, template, trace)
@@ -127,13 +130,13 @@ class Judge:
         started = time.perf_counter()
         prompt = {"role": "user", "content": template.render(trace)}
         messages: list[dict[str, Any]] = [prompt]
-        params: dict[str, Any] = {
+        decoding: dict[str, Any] = {
             "temperature": self.options.temperature,
             "max_tokens": self.options.max_tokens,
         }
         if self.options.structured_output:
-            params["response_format"] = template.response_format()
-        usage = TokenUsage()
+            decoding["response_format"] = template.response_format()
+        usage = Usage()
         raw = ""
         problem = ""
         attempts = 0
@@ -154,20 +157,15 @@ class Judge:
             attempts += 1
             call_started = time.perf_counter()
             try:
-                completion = await self.endpoint.complete_json(messages, **params)
+                completion = await self.chat_model.complete(messages, decoding)
             except UpstreamFailure as failure:
-                status = (
-                    JudgmentStatus.TIMEOUT
-                    if failure.cause is FailureCause.TIMEOUT
-                    else JudgmentStatus.UPSTREAM_ERROR
-                )
-                return outcome(status, raw_output=raw, error=str(failure))
+                return outcome(failure.status(JudgmentStatus), raw_output=raw, error=str(failure))
             finally:
                 telemetry.JUDGE_CALL_SECONDS.labels(self.model, kind.value).observe(
                     time.perf_counter() - call_started
                 )
-            usage = usage + _usage(completion)
-            raw = _content(completion)
+            usage = usage + completion.usage
+            raw = completion.text
             try:
                 reading = read_judgment(raw, kind, quoted=trace.texts)
             except Unreadable as error:
@@ -188,8 +186,8 @@ class Judge:
         )
 
     async def aclose(self) -> None:
-        """Close the judge's upstream connections."""
-        await self.endpoint.aclose()
+        """Close the judge's model connections."""
+        await self.chat_model.aclose()
 
 
 async def _shared(answer: asyncio.Future[Judgment]) -> Judgment | None:
@@ -207,26 +205,6 @@ async def _shared(answer: asyncio.Future[Judgment]) -> Judgment | None:
     waited = time.perf_counter() - started
     if judgment.status is JudgmentStatus.OK:
         telemetry.CACHE_HITS.inc()
-        return replace(judgment, cached=True, attempts=0, usage=TokenUsage(), latency_s=waited)
+        return replace(judgment, cached=True, attempts=0, usage=Usage(), latency_s=waited)
     telemetry.CACHE_MISSES.inc()
-    return replace(judgment, attempts=0, usage=TokenUsage(), latency_s=waited)
-
-
-def _usage(completion: dict[str, Any]) -> TokenUsage:
-    usage = completion.get("usage")
-    if not isinstance(usage, dict):
-        return TokenUsage()
-    return TokenUsage(_count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens")))
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) else 0
-
-
-def _content(completion: dict[str, Any]) -> str:
-    """The first choice's text; empty (and so unreadable) for any other shape."""
-    try:
-        content = completion["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError):
-        return ""
-    return content if isinstance(content, str) else ""
+    return replace(judgment, attempts=0, usage=Usage(), latency_s=waited)

@@ -19,7 +19,7 @@ from bsa_judge.judging.builtin_templates import builtin_templates
 from bsa_judge.judging.judgment import JudgmentKind
 from bsa_judge.judging.trace import Trace
 
-from tests.support.openai_stub import Choice, Failure, Reply
+from tools.openai_stub import Choice, Failure, Reply
 
 _MARK = "\x00"
 
@@ -117,7 +117,7 @@ def cue_judge(cues: dict[str, dict[JudgmentKind, str | bool]]) -> Script:
 
 
 def demo_judge() -> Script:
-    """The stub judge of `make demo`: plausible verdicts for tests.support.demo_traces."""
+    """The stub judge of `make demo`: plausible verdicts for tools.demo_traces."""
     return cue_judge(
         {
             "shim": {

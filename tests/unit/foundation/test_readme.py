@@ -8,7 +8,7 @@ import pytest
 from bsa_judge.generation.backends import load_backends
 from bsa_judge.settings import Settings, load_settings
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+README = (Path(__file__).resolve().parents[3] / "README.md").read_text()
 
 
 def test_every_setting_has_a_row_in_the_configuration_table() -> None:
