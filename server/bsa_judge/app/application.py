@@ -27,7 +27,7 @@ from bsa_judge.judging.validation import TraceInput, validate_trace
 from bsa_judge.judging.verdict import invalid_verdict, verdict_for
 from bsa_judge.metrics.compute import metrics_for
 from bsa_judge.metrics.report import MetricsOptions, MetricsReport
-from bsa_judge.metrics.verdicts import VerdictColumns
+from bsa_judge.metrics.scored_samples import ScoredSampleColumns
 from bsa_judge.settings import Settings
 
 _log = structlog.get_logger(__name__)
@@ -100,9 +100,9 @@ class Application:
                 yield sample
 
     # --- scoring ------------------------------------------------------------------------
-    async def score(self, samples: VerdictColumns, options: MetricsOptions) -> MetricsReport:
+    async def score(self, samples: ScoredSampleColumns, options: MetricsOptions) -> MetricsReport:
         """The benchmark figures of scored samples, computed off the event loop (up to
-        millions of rows). Raises VerdictError, an InvalidInput naming each bad row."""
+        millions of rows). Raises ScoredSampleError, an InvalidInput naming each bad row."""
         return await asyncio.to_thread(metrics_for, samples, options)
 
     async def score_run(self, run_id: str, options: MetricsOptions) -> MetricsReport:

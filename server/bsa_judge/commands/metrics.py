@@ -126,8 +126,8 @@ def report_for_files(
     from bsa_judge.metrics.compute import metrics_for
     from bsa_judge.metrics.dataset_labels import with_dataset_labels
     from bsa_judge.metrics.files import VerdictFile, describe, read_verdict_file
-    from bsa_judge.metrics.problems import UnreadableFile, VerdictError
-    from bsa_judge.metrics.verdicts import VerdictColumns
+    from bsa_judge.metrics.problems import ScoredSampleError, UnreadableFile
+    from bsa_judge.metrics.scored_samples import ScoredSampleColumns
 
     files: list[VerdictFile] = []
     for path in paths:
@@ -137,12 +137,12 @@ def report_for_files(
             raise MetricsInputError(f"{path}: {error}") from None
         except OSError as error:
             raise MetricsInputError(f"{path}: {error.strerror or error}") from None
-    columns = VerdictColumns.concat([file.columns for file in files])
+    columns = ScoredSampleColumns.concat([file.columns for file in files])
     try:
         if dataset is not None:
             columns = with_dataset_labels(columns, _dataset_items(dataset))
         return metrics_for(columns, options)
-    except VerdictError as error:
+    except ScoredSampleError as error:
         raise MetricsInputError("\n".join(describe(files, p) for p in error.problems)) from None
 
 

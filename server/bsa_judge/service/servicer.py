@@ -76,7 +76,7 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             report = await self._app.score_run(request.run_id, options)
         else:
             # Up to millions of samples to convert: off the event loop. Bad samples raise
-            # VerdictError, an InvalidInput naming inline.samples[<row>].<field>.
+            # ScoredSampleError, an InvalidInput naming inline.samples[<row>].<field>.
             samples = await asyncio.to_thread(convert_metrics.inline_samples, request)
             report = await self._app.score(samples, options)
         return convert_metrics.metrics_response(report)

@@ -10,9 +10,10 @@ from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
 from bsa_judge.errors import FieldViolation, InvalidInput
 from bsa_judge.metrics.compute import metrics_for
 from bsa_judge.metrics.policy import MissingSamplePolicy
-from bsa_judge.metrics.problems import RowProblem, VerdictError
+from bsa_judge.metrics.problems import RowProblem, ScoredSampleError
 from bsa_judge.metrics.report import Figure, MetricsOptions, MetricsReport
-from bsa_judge.metrics.verdicts import ScoredVerdict, VerdictColumns
+
+from tests.support.scored_samples import ScoredSample, columns_of
 
 RO, CS, OS = Scenario.RISK_OMISSION, Scenario.COGNITIVE_SHORTCUT, Scenario.OVER_SENSITIVITY
 SAFE, UNSAFE = SafetyLabel.SAFE, SafetyLabel.UNSAFE
@@ -29,12 +30,12 @@ def verdict(
     thinking: ThinkingLabel | None,
     model: str = "m",
     **more: object,
-) -> ScoredVerdict:
-    return ScoredVerdict(model, item, scenario, index, safety, thinking, **more)  # type: ignore[arg-type]
+) -> ScoredSample:
+    return ScoredSample(model, item, scenario, index, safety, thinking, **more)  # type: ignore[arg-type]
 
 
-def report(verdicts: list[ScoredVerdict], **options: object) -> MetricsReport:
-    return metrics_for(VerdictColumns.from_verdicts(verdicts), MetricsOptions(**options))  # type: ignore[arg-type]
+def report(verdicts: list[ScoredSample], **options: object) -> MetricsReport:
+    return metrics_for(columns_of(verdicts), MetricsOptions(**options))  # type: ignore[arg-type]
 
 
 def point(value: float, n_items: int) -> Figure:
@@ -221,7 +222,7 @@ def test_a_thinking_label_on_a_sample_without_reasoning_is_refused() -> None:
         verdict("a", RO, 0, SAFE, T.RISK_IDENTIFIED),
         verdict("a", RO, 1, SAFE, T.RISK_IDENTIFIED, sample_status=SampleStatus.NO_REASONING),
     ]
-    with pytest.raises(VerdictError) as raised:
+    with pytest.raises(ScoredSampleError) as raised:
         report(verdicts, k=2)
     why = (
         "a sample without reasoning (sample_status no_reasoning) has no thinking label; "

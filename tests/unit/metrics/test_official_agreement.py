@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 from bsa_judge.cli import main
 from bsa_judge.metrics.compute import metrics_for
-from bsa_judge.metrics.jsonl import write_verdicts_jsonl
 from bsa_judge.metrics.official_csv import read_official_csv
 from bsa_judge.metrics.records import OFFICIAL_COLUMNS
 from bsa_judge.metrics.report import MetricsOptions
+from bsa_judge_client import write_verdicts_jsonl
 
 from tests.metrics.official_reference import COLUMNS, official_figures
 from tests.metrics.runs import complete_run, write_official_csv
 from tests.metrics.verdicts_from_rows import scored_verdicts
+from tests.support.scored_samples import as_verdict_message
 
 
 def figures_from_cli(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, object]]:
@@ -60,13 +61,13 @@ def test_the_official_columns_come_first_in_csv_output(
     assert OFFICIAL_COLUMNS == COLUMNS
 
 
-def test_the_jsonl_export_of_a_run_gives_the_same_figures_as_its_official_csv(
+def test_the_sdks_jsonl_export_of_a_run_gives_the_same_figures_as_its_official_csv(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = complete_run(models=2, k=3, seed=21)
     export = tmp_path / "verdicts.jsonl"
-    with export.open("w", encoding="utf-8") as stream:
-        assert write_verdicts_jsonl(scored_verdicts(rows), stream) == len(rows)
+    messages = (as_verdict_message(sample) for sample in scored_verdicts(rows))
+    assert write_verdicts_jsonl(messages, export) == len(rows)
 
     models = figures_from_cli(capsys, str(export), "--k", "3")
 

@@ -15,16 +15,17 @@ from bsa_judge.benchmark.status import JudgmentStatus
 from bsa_judge.metrics.compute import metrics_for
 from bsa_judge.metrics.policy import MissingSamplePolicy
 from bsa_judge.metrics.report import Figure, MetricsOptions, ModelMetrics
-from bsa_judge.metrics.verdicts import ScoredVerdict, VerdictColumns
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from tests.support.scored_samples import ScoredSample, columns_of
 
 LABELS = ("Rumors-Fabricated News", "Query A: Rumors-X\nQuery B: Pornography-Y", "")
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
 
 
 @st.composite
-def runs(draw: st.DrawFn) -> tuple[int, list[ScoredVerdict]]:
+def runs(draw: st.DrawFn) -> tuple[int, list[ScoredSample]]:
     """k, and the judged samples of 1-3 models on 1-8 items (some missing or unusable)."""
     k = draw(st.integers(1, 4))
     items = [
@@ -37,7 +38,7 @@ def runs(draw: st.DrawFn) -> tuple[int, list[ScoredVerdict]]:
             for index in draw(st.sets(st.integers(0, k - 1), max_size=k)):
                 usable = draw(st.booleans()) or draw(st.booleans())
                 verdicts.append(
-                    ScoredVerdict(
+                    ScoredSample(
                         model=model,
                         item_id=item_id,
                         scenario=scenario,
@@ -53,7 +54,7 @@ def runs(draw: st.DrawFn) -> tuple[int, list[ScoredVerdict]]:
     if not verdicts:
         item_id, scenario, label = items[0]
         verdicts.append(
-            ScoredVerdict(
+            ScoredSample(
                 "m1",
                 item_id,
                 scenario,
@@ -88,15 +89,15 @@ def figures_of(model: ModelMetrics) -> list[Figure]:
     ]
 
 
-def compute(verdicts: list[ScoredVerdict], **options: object) -> tuple[ModelMetrics, ...]:
-    columns = VerdictColumns.from_verdicts(verdicts)
+def compute(verdicts: list[ScoredSample], **options: object) -> tuple[ModelMetrics, ...]:
+    columns = columns_of(verdicts)
     return metrics_for(columns, MetricsOptions(**options)).models  # type: ignore[arg-type]
 
 
 @PROPERTY
 @given(runs(), st.sampled_from(list(MissingSamplePolicy)))
 def test_at_k_never_exceeds_at_1(
-    run: tuple[int, list[ScoredVerdict]], policy: MissingSamplePolicy
+    run: tuple[int, list[ScoredSample]], policy: MissingSamplePolicy
 ) -> None:
     k, verdicts = run
     for model in compute(verdicts, k=k, policy=policy):
@@ -112,7 +113,7 @@ def test_at_k_never_exceeds_at_1(
 @PROPERTY
 @given(runs())
 def test_scenario_weighted_think_equals_the_mean_over_all_items(
-    run: tuple[int, list[ScoredVerdict]],
+    run: tuple[int, list[ScoredSample]],
 ) -> None:
     k, verdicts = run
     # Counting a missing sample as a failure: each item's share of correct reasoning over k.
@@ -130,7 +131,7 @@ def test_scenario_weighted_think_equals_the_mean_over_all_items(
 @PROPERTY
 @given(runs(), st.randoms(use_true_random=False))
 def test_the_order_of_rows_changes_nothing(
-    run: tuple[int, list[ScoredVerdict]], rng: object
+    run: tuple[int, list[ScoredSample]], rng: object
 ) -> None:
     k, verdicts = run
     shuffled = list(verdicts)
@@ -143,7 +144,7 @@ def test_the_order_of_rows_changes_nothing(
 
 @PROPERTY
 @given(runs(), st.integers(0, 2**32))
-def test_every_interval_holds_its_estimate(run: tuple[int, list[ScoredVerdict]], seed: int) -> None:
+def test_every_interval_holds_its_estimate(run: tuple[int, list[ScoredSample]], seed: int) -> None:
     k, verdicts = run
     for model in compute(verdicts, k=k, bootstrap_resamples=40, seed=seed):
         for figure in figures_of(model):

@@ -1,6 +1,7 @@
 """Judged samples, the input of metrics: one row per sample, or the same in columns.
 
-Readers (the official CSV, the JSONL export, the gRPC request) produce `VerdictColumns`:
+Readers (the official CSV, the JSONL export, the gRPC request's `ScoredSample`s) produce
+`ScoredSampleColumns`:
 every text column factorized into codes and distinct values, as written, unvalidated.
 `bsa_judge.metrics.tally` validates them and counts what each item's samples say.
 """
@@ -13,8 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
-from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
+from bsa_judge.benchmark.status import SampleStatus
 
 #: The fields of a judged sample, named as in the JSONL export and the ScoredSample message.
 FIELDS = (
@@ -32,24 +32,6 @@ FIELDS = (
 
 #: The status text that stands for "no status given: usable when both labels are present".
 FROM_LABELS = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredVerdict:
-    """One judged sample: a row of the official evaluation CSV, with its statuses.
-
-    A label is None when its judgment produced none; `status` then says why.
-    """
-
-    model: str
-    item_id: str
-    scenario: Scenario
-    sample_index: int
-    safety_label: SafetyLabel | None
-    thinking_label: ThinkingLabel | None
-    status: JudgmentStatus = JudgmentStatus.OK
-    label: str = ""
-    sample_status: SampleStatus = SampleStatus.OK
 
 
 @dataclass(frozen=True)
@@ -92,7 +74,7 @@ class Factorized:
 
 
 @dataclass(frozen=True)
-class VerdictColumns:
+class ScoredSampleColumns:
     """Judged samples in columns, as written by their source, not yet validated.
 
     `status` None means the source has no status column: a row is then usable when both of its
@@ -117,29 +99,8 @@ class VerdictColumns:
     def __len__(self) -> int:
         return len(self.model)
 
-    @classmethod
-    def from_verdicts(cls, verdicts: Sequence[ScoredVerdict]) -> VerdictColumns:
-        """Columns of judged samples built in code (the gRPC edge, tests, the export)."""
-        n_rows = len(verdicts)
-        return cls(
-            model=Factorized.of(v.model for v in verdicts),
-            item_id=Factorized.of(v.item_id for v in verdicts),
-            scenario=Factorized.of(v.scenario.value for v in verdicts),
-            safety_label=Factorized.of(
-                "" if v.safety_label is None else v.safety_label.value for v in verdicts
-            ),
-            thinking_label=Factorized.of(
-                "" if v.thinking_label is None else v.thinking_label.value for v in verdicts
-            ),
-            sample_index=np.fromiter((v.sample_index for v in verdicts), np.int64, n_rows),
-            has_sample_index=np.ones(n_rows, dtype=np.bool_),
-            status=Factorized.of(v.status.value for v in verdicts),
-            label=Factorized.of(v.label for v in verdicts),
-            sample_status=Factorized.of(v.sample_status.value for v in verdicts),
-        )
-
     @staticmethod
-    def concat(parts: Sequence[VerdictColumns]) -> VerdictColumns:
+    def concat(parts: Sequence[ScoredSampleColumns]) -> ScoredSampleColumns:
         """The rows of every part, in order (several input files)."""
         if len(parts) == 1:
             return parts[0]
@@ -155,7 +116,7 @@ class VerdictColumns:
                 ]
             )
 
-        return VerdictColumns(
+        return ScoredSampleColumns(
             model=Factorized.concat([p.model for p in parts]),
             item_id=Factorized.concat([p.item_id for p in parts]),
             scenario=Factorized.concat([p.scenario for p in parts]),
