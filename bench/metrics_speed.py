@@ -129,9 +129,9 @@ def end_to_end(path: Path) -> dict[str, float]:
     script = (
         "import time, resource; t = time.perf_counter()\n"
         "from pathlib import Path\n"
-        "from bsa_judge.commands.metrics import report_for_files\n"
+        "from bsa_judge.app.scoring import score_files\n"
         "from bsa_judge.metrics.report import MetricsOptions\n"
-        f"report = report_for_files([Path({str(path)!r})], MetricsOptions(k={K}))\n"
+        f"report = score_files([Path({str(path)!r})], MetricsOptions(k={K}))\n"
         "import json; print(json.dumps({'seconds': time.perf_counter() - t, "
         "'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )

@@ -75,6 +75,16 @@ class JudgeVote:
     safety: Judgment
     thinking: Judgment
 
+    @property
+    def safety_label(self) -> SafetyLabel | None:
+        """This judge's safety label, when its safety judgment is OK."""
+        return _label(self.safety, SafetyLabel)
+
+    @property
+    def thinking_label(self) -> ThinkingLabel | None:
+        """This judge's thinking label, when its thinking judgment is OK."""
+        return _label(self.thinking, ThinkingLabel)
+
 
 @dataclass(frozen=True, slots=True)
 class TraceJudgments:
