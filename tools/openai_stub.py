@@ -1,4 +1,5 @@
-"""A real OpenAI-compatible HTTP server on loopback, scripted per request, for tests and benches.
+"""A real OpenAI-compatible HTTP server on loopback, scripted per request: the judge of `make
+demo`, and the upstream of the integration tests and benches.
 
 `/v1/chat/completions` answers with whatever the script returns for the request body:
 a `Reply` (one or more choices, usage, finish reasons, streaming as SSE), or a `Failure`

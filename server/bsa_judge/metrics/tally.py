@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,15 +20,7 @@ from bsa_judge.metrics.scored_samples import Factorized, ScoredSampleColumns
 
 __all__ = ["SCENARIOS", "Tally", "tally"]
 
-_T = TypeVar("_T")
 _Int32 = NDArray[np.int32]
-
-# Per-row codes used while validating.
-_NONE = -1  # a label that is absent
-_STATUS_FROM_LABELS, _STATUS_OK, _STATUS_FAILED = 0, 1, 2
-# What generation gave: nothing to score (a failed generation), an answer with reasoning
-# (OK or TRUNCATED), or an answer without any reasoning.
-_NO_COMPLETION, _WITH_REASONING, _WITHOUT_REASONING = 0, 1, 2
 
 
 @dataclass(frozen=True)
