@@ -1,14 +1,25 @@
-"""Loading the official dataset CSV (`id, query, risk_summary, dataset_name, label`)."""
+"""Loading a benchmark dataset: the official CSV (`id, query, risk_summary, dataset_name,
+label`) or JSON Lines with the same keys, one item per line.
+
+Every item is validated on load: an unknown scenario, an empty field or an id seen before is
+a DatasetError naming the row (CSV: spreadsheet row, the header being row 1; JSONL: line)
+and the field.
+"""
 
 from __future__ import annotations
 
 import csv
+import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from bsa_judge.benchmark.item import Item
 from bsa_judge.benchmark.scenario import Scenario
 
 REQUIRED_COLUMNS = ("id", "query", "risk_summary", "dataset_name", "label")
+
+_JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
 
 class DatasetError(ValueError):
@@ -16,27 +27,70 @@ class DatasetError(ValueError):
 
 
 def load_items(path: Path) -> list[Item]:
-    """Read every item of an official-format dataset CSV."""
-    with path.open(newline="", encoding="utf-8") as handle:
+    """Read and validate every item of a dataset file (official CSV, or `.jsonl`)."""
+    rows = _jsonl_rows(path) if path.suffix.lower() in _JSONL_SUFFIXES else _csv_rows(path)
+    items: list[Item] = []
+    first_seen: dict[str, str] = {}
+    for where, row in rows:
+        item = _item(path, where, row)
+        if item.id in first_seen:
+            raise DatasetError(
+                f"{path}: {where}, column id: duplicate id {item.id!r} "
+                f"(first at {first_seen[item.id]})"
+            )
+        first_seen[item.id] = where
+        items.append(item)
+    return items
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise DatasetError(f"{path}: missing column(s): {', '.join(missing)}")
-        items: list[Item] = []
         for row_number, row in enumerate(reader, start=2):
+            yield f"row {row_number}", row
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    with path.open(encoding="utf-8-sig") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
             try:
-                scenario = Scenario.parse(row["dataset_name"])
-            except ValueError as error:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
                 raise DatasetError(
-                    f"{path}: row {row_number}, column dataset_name: {error}"
+                    f"{path}: line {line_number}: not valid JSON ({error.msg})"
                 ) from None
-            items.append(
-                Item(
-                    id=row["id"],
-                    query=row["query"],
-                    risk_summary=row["risk_summary"],
-                    scenario=scenario,
-                    label=row["label"],
-                )
+            if not isinstance(record, dict):
+                raise DatasetError(f"{path}: line {line_number}: expected a JSON object")
+            yield f"line {line_number}", record
+
+
+def _item(path: Path, where: str, row: Mapping[str, Any]) -> Item:
+    values: dict[str, str] = {}
+    for column in REQUIRED_COLUMNS:
+        value = row.get(column)
+        if not isinstance(value, str) or not value.strip():
+            problem = (
+                "missing"
+                if value is None
+                else "empty"
+                if isinstance(value, str)
+                else (f"expected text, not {value!r}")
             )
-    return items
+            raise DatasetError(f"{path}: {where}, column {column}: {problem}")
+        values[column] = value
+    try:
+        scenario = Scenario.parse(values["dataset_name"])
+    except ValueError as error:
+        raise DatasetError(f"{path}: {where}, column dataset_name: {error}") from None
+    return Item(
+        id=values["id"].strip(),
+        query=values["query"],
+        risk_summary=values["risk_summary"],
+        scenario=scenario,
+        label=values["label"],
+    )
