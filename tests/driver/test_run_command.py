@@ -195,9 +195,7 @@ def test_traces_of_an_item_not_in_the_dataset_are_bad_input_naming_the_row(
 ) -> None:
     traces = tmp_path / "batch.csv"
     traces.write_text(
-        "id,question,answer,reasoning_content\n"
-        "illustrative-ro-1,q,a,r\n"
-        "nowhere,q,a,r\n",
+        "id,question,answer,reasoning_content\nillustrative-ro-1,q,a,r\nnowhere,q,a,r\n",
         encoding="utf-8",
     )
     run = options(tmp_path, model=None, traces=traces)
