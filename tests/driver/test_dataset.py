@@ -50,7 +50,8 @@ def test_jsonl_reads_the_same_keys_as_the_csv_columns(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ("a,q,r,Risk Omission,L\nb,q,r,Risky,L\n", "row 3, column dataset_name: unknown scenario 'Risky'; expected one of: "
+        ("a,q,r,Risk Omission,L\nb,q,r,Risky,L\n",
+         "row 3, column dataset_name: unknown scenario 'Risky'; expected one of: "
          "Risk Omission, Cognitive Shortcut, Over Sensitivity"),
         ("a,q,r,Risk Omission,L\nb,q, ,Risk Omission,L\n", "row 3, column risk_summary: empty"),
         ("a,q,r,RO,L\nb,q,r,RO,L\na,q2,r,RO,L\n",
