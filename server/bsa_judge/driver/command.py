@@ -100,9 +100,14 @@ class RunOptions:
 def drive(options: RunOptions) -> int:
     """Run against the server of `options`, through the client SDK."""
     from bsa_judge_client import JudgeClient, Tls
+    from bsa_judge_client.connection import LoadBalancing
 
     tls = Tls.from_files(ca=options.tls_ca) if options.tls_ca is not None else None
-    with JudgeClient(options.server, tls=tls, token=options.token) as client:
+    # A dns:/// target names every pod of a headless Service: spread the items over them.
+    balancing: LoadBalancing = "round_robin" if options.server.startswith("dns:") else "pick_first"
+    with JudgeClient(
+        options.server, tls=tls, token=options.token, load_balancing=balancing
+    ) as client:
         return execute(options, client)
 
 
