@@ -24,31 +24,42 @@ WRONG_THINKING = {
 }
 
 
-class Unavailable(grpc.RpcError):
+class RpcFailure(grpc.RpcError):
+    """A failed call, as the SDK raises it."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        self._code, self._details = code, details
+
     def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.UNAVAILABLE
+        return self._code
 
     def details(self) -> str:
-        return "server restarting"
+        return self._details
 
 
 class FakeRunClient:
     """create_run and evaluate_items over an in-memory store."""
 
-    def __init__(self, *, break_after: int | None = None) -> None:
+    def __init__(
+        self, *, break_after: int | None = None, break_with: grpc.StatusCode | None = None
+    ) -> None:
         self.runs: dict[str, judge_pb2.RunSettings] = {}
         self.stored: dict[tuple[str, str, int], judge_pb2.EvaluateItemsResponse] = {}
         self.model_calls = 0
         self.streams = 0
         self.requests: list[judge_pb2.EvaluateItemsRequest] = []
-        self.break_after = break_after  # responses on the first stream before UNAVAILABLE
+        self.break_after = break_after  # responses on the first stream before it breaks
+        self.break_with = break_with or grpc.StatusCode.UNAVAILABLE
 
     def create_run(self, request: Mapping[str, Any]) -> judge_pb2.CreateRunResponse:
         message = json_format.ParseDict(dict(request), judge_pb2.CreateRunRequest())
         run_id = message.run_id or f"run-{len(self.runs) + 1}"
         created = run_id not in self.runs
-        if not created and self.runs[run_id] != message.settings:
-            raise ValueError("different settings")
+        if not created and self.runs[run_id].k != message.settings.k:
+            raise RpcFailure(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"settings.k: {message.settings.k} differs from the run's {self.runs[run_id].k}",
+            )
         self.runs[run_id] = message.settings
         return judge_pb2.CreateRunResponse(
             run=judge_pb2.Run(run_id=run_id, settings=message.settings), created=created
@@ -72,7 +83,7 @@ class FakeRunClient:
             for response in self._answer(message, k):
                 if self.break_after is not None and sent == self.break_after:
                     self.break_after = None
-                    raise Unavailable()
+                    raise RpcFailure(self.break_with, "server restarting")
                 waiting.answered(response)
                 sent += 1
                 yield response

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grpc
 import pytest
 from bsa_judge.benchmark.examples import ILLUSTRATIVE_DATASET
 from bsa_judge.driver.command import RunInputError, RunOptions, execute
@@ -218,3 +219,43 @@ def test_the_command_exits_2_naming_the_row_of_a_bad_dataset(tmp_path: Path) -> 
     )  # fmt: skip
     assert done.returncode == 2
     assert f"{dataset}: row 3, column dataset_name: unknown scenario 'Risky'" in done.stderr
+
+
+def test_the_figures_go_to_the_output_stream_and_progress_to_the_log(tmp_path: Path) -> None:
+    log, out = io.StringIO(), io.StringIO()
+    assert execute(options(tmp_path), FakeRunClient(), log, out) == 0
+    ranking_row = "│ 1 │ m1    │   58.89 │ 100.00 │ 100.00 │   50.00 │    0.00 │       50.00 │"
+    assert ranking_row in out.getvalue().splitlines()
+    assert log.getvalue().startswith("run r1: 6 items, k=2\n")
+    assert "items 6/6 samples 12/12 verdicts 12 errors 0" in log.getvalue()
+
+
+def test_a_run_id_created_with_other_settings_is_bad_input(tmp_path: Path) -> None:
+    client = FakeRunClient()
+    assert execute(options(tmp_path), client, io.StringIO()) == 0
+    with pytest.raises(RunInputError, match=r"^run r1: settings.k: 3 differs from the run's 2$"):
+        execute(options(tmp_path, k=3), client, io.StringIO())
+
+
+def test_a_stream_the_server_ends_for_good_is_exit_1_with_its_status(tmp_path: Path) -> None:
+    client = FakeRunClient(break_after=3, break_with=grpc.StatusCode.UNIMPLEMENTED)
+    log = io.StringIO()
+    assert execute(options(tmp_path), client, log) == 1
+    assert "run r1: the server ended the run: UNIMPLEMENTED: server restarting" in log.getvalue()
+    assert client.streams == 1
+
+
+def test_items_without_traces_are_not_sent_and_leave_the_run_incomplete(tmp_path: Path) -> None:
+    traces = tmp_path / "samples.jsonl"
+    traces.write_text(
+        json.dumps({"item_id": "illustrative-ro-1", "reasoning": "r", "answer": "a"}) + "\n",
+        encoding="utf-8",
+    )
+    client = FakeRunClient()
+    log = io.StringIO()
+    run = options(tmp_path, model=None, traces=traces, k=1, selection=Selection(limit=2))
+
+    assert execute(run, client, log) == 1
+
+    assert [r.item.id for r in client.requests] == ["illustrative-ro-1"]
+    assert "item illustrative-ro-2: incomplete: no samples in the traces file" in log.getvalue()

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import grpc
 from bsa.judge.v1 import judge_pb2
 
 from bsa_judge.benchmark.dataset import DatasetError, load_items
 from bsa_judge.benchmark.item import Item
-from bsa_judge.driver.evaluation import RunClient, RunPlan, create_run, evaluate
+from bsa_judge.driver.evaluation import RunClient, RunPlan, RunResults, create_run, evaluate
 from bsa_judge.driver.outputs import OutputFiles, write_outputs
 from bsa_judge.driver.progress import Counts, ProgressView
 from bsa_judge.driver.selection import (
@@ -29,6 +30,8 @@ from bsa_judge.metrics.report import MetricsOptions
 
 _COMPLETE = 0
 _INCOMPLETE = 1
+#: Statuses of CreateRun that mean the run cannot be created as asked: bad input.
+_REFUSED = frozenset({grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT})
 
 
 class RunInputError(Exception):
@@ -111,39 +114,40 @@ def drive(options: RunOptions) -> int:
         return execute(options, client)
 
 
-def execute(options: RunOptions, client: RunClient, stream: TextIO = sys.stderr) -> int:
-    """The run, through `client`; returns the exit code (RunInputError for bad input)."""
-    selected = _selected_items(options)
-    submitted = _submitted_samples(options, selected) if options.traces is not None else None
+def execute(
+    options: RunOptions,
+    client: RunClient,
+    log: TextIO = sys.stderr,
+    out: TextIO = sys.stdout,
+) -> int:
+    """The run, through `client`: progress and problems to `log`, the figures to `out`.
+
+    Returns the exit code; raises RunInputError for bad input.
+    """
+    dataset = _dataset_items(options)
+    selected = _selected_items(options, dataset)
+    submitted = _submitted_samples(options, dataset, selected) if options.traces else None
     if options.selection.shard.count > 1 and not options.run_id:
         raise RunInputError("--shard needs --run-id: every shard must write the same run")
-    run_id = create_run(client, options.run_id, _settings(options, selected))
+    try:
+        run_id = create_run(client, options.run_id, _settings(options, selected))
+    except grpc.RpcError as error:
+        if error.code() in _REFUSED:
+            raise RunInputError(f"run {options.run_id or '(new)'}: {error.details()}") from None
+        raise
     plan = RunPlan(
         run_id=run_id,
-        settings=_settings(options, selected),
         k=options.k,
         items=shard_items(selected, options.selection.shard),
         submitted=submitted,
     )
-    stream.write(f"run {run_id}: {len(plan.items)} items, k={options.k}\n")
-    counts = Counts(len(plan.items), sum(len(plan.expected_indices(i)) for i in plan.items))
-    with ProgressView(counts, stream) as view:
-        answered: dict[str, int] = {}
-
-        def show(response: judge_pb2.EvaluateItemsResponse) -> None:
-            answered[response.item_id] = answered.get(response.item_id, 0) + 1
-            view.update(response, item_done=_item_done(plan, response, answered))
-
-        results = evaluate(
-            client,
-            plan,
-            on_response=show,
-            on_retry=lambda error, pause: view.note(
-                f"stream broke ({error.code().name}); sending the pending items again in "
-                f"{pause:.0f}s"
-            ),
-            max_in_flight=options.max_in_flight,
-        )
+    log.write(f"run {run_id}: {len(plan.items)} items, k={options.k}\n")
+    try:
+        results = _evaluate(client, plan, options, log)
+    except grpc.RpcError as error:
+        log.write(f"run {run_id}: the server ended the run: {error.code().name}: "
+                  f"{error.details()}\n")  # fmt: skip
+        return _INCOMPLETE
     files = OutputFiles(options.output or Path("runs") / run_id)
     report = write_outputs(
         files, plan.items, results.responses, MetricsOptions(k=options.k, bootstrap_resamples=0)
@@ -153,34 +157,65 @@ def execute(options: RunOptions, client: RunClient, stream: TextIO = sys.stderr)
 
         from bsa_judge.metrics.terminal import render
 
-        render(report, Console(file=stream))
-    stream.write(f"outputs: {files.folder}\n")
+        render(report, Console(file=out))
+    log.write(f"outputs: {files.folder}\n")
+    return _exit_code(plan, results, log)
+
+
+def _evaluate(client: RunClient, plan: RunPlan, options: RunOptions, log: TextIO) -> RunResults:
+    counts = Counts(len(plan.items), sum(len(plan.expected_indices(i)) for i in plan.items))
+    seen: dict[str, set[int]] = {}
+    with ProgressView(counts, log) as view:
+
+        def show(response: judge_pb2.EvaluateItemsResponse) -> None:
+            if response.error:
+                view.update(response, item_done=False)
+                return
+            indices = seen.setdefault(response.item_id, set())
+            if response.sample.sample_index in indices:
+                return  # sent again after a broken stream: already counted
+            indices.add(response.sample.sample_index)
+            item_done = len(indices) == len(plan.expected_indices_of(response.item_id))
+            view.update(response, item_done=item_done)
+
+        return evaluate(
+            client,
+            plan,
+            on_response=show,
+            on_retry=lambda error, pause: view.note(
+                f"stream broke ({error.code().name}); sending the pending items again in "
+                f"{pause:.0f}s"
+            ),
+            max_in_flight=options.max_in_flight,
+        )
+
+
+def _exit_code(plan: RunPlan, results: RunResults, log: TextIO) -> int:
     incomplete = [item for item in plan.items if not results.is_complete(plan, item)]
     for item in incomplete[:20]:
-        why = results.item_errors.get(item.id, "samples missing")
-        stream.write(f"item {item.id}: incomplete: {why}\n")
+        if item.id in results.item_errors:
+            why = results.item_errors[item.id]
+        elif not plan.expected_indices(item):
+            why = "no samples in the traces file"
+        else:
+            why = "samples missing"
+        log.write(f"item {item.id}: incomplete: {why}\n")
     if incomplete:
-        stream.write(f"{len(incomplete)} of {len(plan.items)} items incomplete\n")
+        log.write(f"{len(incomplete)} of {len(plan.items)} items incomplete\n")
         return _INCOMPLETE
     return _COMPLETE
 
 
-def _item_done(
-    plan: RunPlan, response: judge_pb2.EvaluateItemsResponse, answered: dict[str, int]
-) -> bool:
-    if response.error:
-        return False
-    expected = plan.k if plan.submitted is None else len(plan.submitted.get(response.item_id, ()))
-    return answered[response.item_id] == expected
-
-
-def _selected_items(options: RunOptions) -> list[Item]:
+def _dataset_items(options: RunOptions) -> list[Item]:
     try:
-        items = load_items(options.dataset)
+        return load_items(options.dataset)
     except DatasetError as error:
         raise RunInputError(str(error)) from None
     except OSError as error:
         raise RunInputError(f"{options.dataset}: {error.strerror or error}") from None
+
+
+def _selected_items(options: RunOptions, items: list[Item]) -> list[Item]:
     selection = options.selection
     if selection.ids is not None:
         unknown = missing_ids(items, selection.ids)
@@ -197,7 +232,7 @@ def _selected_items(options: RunOptions) -> list[Item]:
 
 
 def _submitted_samples(
-    options: RunOptions, selected: list[Item]
+    options: RunOptions, dataset: list[Item], selected: list[Item]
 ) -> dict[str, list[SubmittedSample]]:
     assert options.traces is not None
     try:
@@ -206,7 +241,7 @@ def _submitted_samples(
         raise RunInputError(str(error)) from None
     except OSError as error:
         raise RunInputError(f"{options.traces}: {error.strerror or error}") from None
-    known = {item.id for item in load_items(options.dataset)}
+    known = {item.id for item in dataset}
     for item_id, of_item in samples.items():
         for sample in of_item:
             if item_id not in known:

@@ -44,7 +44,6 @@ class RunPlan:
     """Everything that defines a run, and the items this driver sends to it."""
 
     run_id: str
-    settings: Mapping[str, Any]  # a RunSettings as a dict
     k: int
     items: Sequence[Item]  # this shard's items
     submitted: Mapping[str, Sequence[SubmittedSample]] | None = None  # --traces runs
@@ -58,8 +57,12 @@ class RunPlan:
 
     def expected_indices(self, item: Item) -> frozenset[int]:
         """The sample indices the item is complete with."""
+        return self.expected_indices_of(item.id)
+
+    def expected_indices_of(self, item_id: str) -> frozenset[int]:
+        """The sample indices the item of this id is complete with (none: nothing to send)."""
         if self.submitted is not None:
-            return frozenset(s.sample_index for s in self.submitted.get(item.id, ()))
+            return frozenset(s.sample_index for s in self.submitted.get(item_id, ()))
         return frozenset(range(self.k))
 
 
@@ -119,7 +122,9 @@ def evaluate(
         todo = [
             item
             for item in plan.items
-            if not results.is_complete(plan, item) and item.id not in results.item_errors
+            if plan.expected_indices(item)
+            and not results.is_complete(plan, item)
+            and item.id not in results.item_errors
         ]
         if not todo:
             return results
