@@ -8,18 +8,15 @@ and the field.
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from bsa_judge.benchmark.item import Item
+from bsa_judge.benchmark.rows import rows
 from bsa_judge.benchmark.scenario import Scenario
 
 REQUIRED_COLUMNS = ("id", "query", "risk_summary", "dataset_name", "label")
-
-_JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
 
 class DatasetError(ValueError):
@@ -28,10 +25,9 @@ class DatasetError(ValueError):
 
 def load_items(path: Path) -> list[Item]:
     """Read and validate every item of a dataset file (official CSV, or `.jsonl`)."""
-    rows = _jsonl_rows(path) if path.suffix.lower() in _JSONL_SUFFIXES else _csv_rows(path)
     items: list[Item] = []
     first_seen: dict[str, str] = {}
-    for where, row in rows:
+    for where, row in rows(path, REQUIRED_COLUMNS, DatasetError):
         item = _item(path, where, row)
         if item.id in first_seen:
             raise DatasetError(
@@ -41,32 +37,6 @@ def load_items(path: Path) -> list[Item]:
         first_seen[item.id] = where
         items.append(item)
     return items
-
-
-def _csv_rows(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DatasetError(f"{path}: missing column(s): {', '.join(missing)}")
-        for row_number, row in enumerate(reader, start=2):
-            yield f"row {row_number}", row
-
-
-def _jsonl_rows(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DatasetError(
-                    f"{path}: line {line_number}: not valid JSON ({error.msg})"
-                ) from None
-            if not isinstance(record, dict):
-                raise DatasetError(f"{path}: line {line_number}: expected a JSON object")
-            yield f"line {line_number}", record
 
 
 def _item(path: Path, where: str, row: Mapping[str, Any]) -> Item:

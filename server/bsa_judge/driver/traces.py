@@ -15,17 +15,15 @@ position among its item's rows (0, 1, ...). Problems are TracesError naming the 
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bsa_judge.benchmark.rows import rows
 from bsa_judge.benchmark.status import SampleStatus
 from bsa_judge.generation.reasoning import sample_status, split_completion
 
-_JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _CSV_COLUMNS = ("id", "answer")
 
 
@@ -47,10 +45,9 @@ class SubmittedSample:
 
 def read_traces(path: Path) -> dict[str, list[SubmittedSample]]:
     """Every sample of a traces file, by item id, in file order."""
-    rows = _jsonl_rows(path) if path.suffix.lower() in _JSONL_SUFFIXES else _csv_rows(path)
     samples: dict[str, list[SubmittedSample]] = {}
     seen: dict[tuple[str, int], str] = {}
-    for where, row in rows:
+    for where, row in rows(path, _CSV_COLUMNS, TracesError):
         item_id = _text(row, "item_id", where, path) if "item_id" in row else ""
         item_id = item_id or _text(row, "id", where, path)
         if not item_id.strip():
@@ -88,30 +85,6 @@ def _sample(
     else:
         status = sample_status(_text(row, "finish_reason", where, path) or None, split)
     return SubmittedSample(item_id, index, split.reasoning, split.answer, status, where)
-
-
-def _csv_rows(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in _CSV_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise TracesError(f"{path}: missing column(s): {', '.join(missing)}")
-        for number, row in enumerate(reader, start=2):
-            yield f"row {number}", row
-
-
-def _jsonl_rows(path: Path) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise TracesError(f"{path}: line {number}: not valid JSON ({error.msg})") from None
-            if not isinstance(record, dict):
-                raise TracesError(f"{path}: line {number}: expected a JSON object")
-            yield f"line {number}", record
 
 
 def _text(row: Mapping[str, Any], key: str, where: str, path: Path) -> str:
