@@ -259,3 +259,24 @@ def test_items_without_traces_are_not_sent_and_leave_the_run_incomplete(tmp_path
 
     assert [r.item.id for r in client.requests] == ["illustrative-ro-1"]
     assert "item illustrative-ro-2: incomplete: no samples in the traces file" in log.getvalue()
+
+
+def test_an_ids_file_selects_items_and_an_unknown_id_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bsa_judge.cli import main
+
+    ids = tmp_path / "ids.txt"
+    ids.write_text("illustrative-os-2\n\nillustrative-ro-1\n", encoding="utf-8")
+    client = FakeRunClient()
+    run = options(tmp_path, selection=Selection(ids=("illustrative-os-2", "illustrative-ro-1")))
+    assert execute(run, client, io.StringIO()) == 0
+    assert [r.item.id for r in client.requests] == ["illustrative-ro-1", "illustrative-os-2"]
+
+    ids.write_text("illustrative-ro-1\nnot-an-item\n", encoding="utf-8")
+    code = main(["run", "--server", "127.0.0.1:1", "--model", "m", "--ids", str(ids),
+                 "--dataset", str(ILLUSTRATIVE_DATASET)])  # fmt: skip
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"bsa-judge run: {ids}: id 'not-an-item' is not in {ILLUSTRATIVE_DATASET}\n"
+    )

@@ -56,7 +56,7 @@ def register(subcommands: Any) -> None:
     parser.add_argument(
         "--scenario",
         nargs="+",
-        type=Scenario.parse,
+        type=_scenario,
         metavar="RO|CS|OS",
         help="only items of these scenarios",
     )
@@ -87,6 +87,13 @@ def run(args: argparse.Namespace) -> int:
     except RunInputError as error:
         sys.stderr.write(f"bsa-judge run: {error}\n")
         return _BAD_INPUT
+
+
+def _scenario(text: str) -> Scenario:
+    try:
+        return Scenario.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _at_least(minimum: int) -> Any:
