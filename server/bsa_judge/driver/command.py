@@ -15,7 +15,7 @@ from bsa.judge.v1 import judge_pb2
 from bsa_judge.benchmark.dataset import DatasetError, load_items
 from bsa_judge.benchmark.item import Item
 from bsa_judge.driver.evaluation import RunClient, RunPlan, RunResults, create_run, evaluate
-from bsa_judge.driver.outputs import OutputFiles, write_outputs
+from bsa_judge.driver.outputs import OutputFiles, SampleLog, write_outputs
 from bsa_judge.driver.progress import Counts, ProgressView
 from bsa_judge.driver.selection import (
     Selection,
@@ -142,15 +142,17 @@ def execute(
         submitted=submitted,
     )
     log.write(f"run {run_id}: {len(plan.items)} items, k={options.k}\n")
-    try:
-        results = _evaluate(client, plan, options, log)
-    except grpc.RpcError as error:
-        log.write(f"run {run_id}: the server ended the run: {error.code().name}: "
-                  f"{error.details()}\n")  # fmt: skip
-        return _INCOMPLETE
     files = OutputFiles(options.output or Path("runs") / run_id)
+    with SampleLog(files) as samples:
+        try:
+            results = _evaluate(client, plan, options, log, samples)
+        except grpc.RpcError as error:
+            log.write(f"run {run_id}: the server ended the run: {error.code().name}: "
+                      f"{error.details()}\n")  # fmt: skip
+            return _INCOMPLETE
+        verdicts = samples.finish(plan.items)
     report = write_outputs(
-        files, plan.items, results.responses, MetricsOptions(k=options.k, bootstrap_resamples=0)
+        files, plan.items, verdicts, MetricsOptions(k=options.k, bootstrap_resamples=0)
     )
     if report is not None:
         from rich.console import Console
@@ -162,21 +164,21 @@ def execute(
     return _exit_code(plan, results, log)
 
 
-def _evaluate(client: RunClient, plan: RunPlan, options: RunOptions, log: TextIO) -> RunResults:
+def _evaluate(
+    client: RunClient, plan: RunPlan, options: RunOptions, log: TextIO, samples: SampleLog
+) -> RunResults:
     counts = Counts(len(plan.items), sum(len(plan.expected_indices(i)) for i in plan.items))
-    seen: dict[str, set[int]] = {}
+    received: dict[str, int] = {}
     with ProgressView(counts, log) as view:
 
         def show(response: judge_pb2.EvaluateItemsResponse) -> None:
             if response.error:
                 view.update(response, item_done=False)
                 return
-            indices = seen.setdefault(response.item_id, set())
-            if response.sample.sample_index in indices:
-                return  # sent again after a broken stream: already counted
-            indices.add(response.sample.sample_index)
-            item_done = len(indices) == len(plan.expected_indices_of(response.item_id))
-            view.update(response, item_done=item_done)
+            samples.add(response)
+            received[response.item_id] = received.get(response.item_id, 0) + 1
+            expected = plan.expected_indices_of(response.item_id)
+            view.update(response, item_done=received[response.item_id] == len(expected))
 
         return evaluate(
             client,

@@ -68,22 +68,35 @@ class RunPlan:
 
 @dataclass
 class RunResults:
-    """What came back: per item, per sample index, the response; and in-band errors."""
+    """What came back: per item, the sample indices received; and in-band errors.
 
-    responses: dict[str, dict[int, judge_pb2.EvaluateItemsResponse]] = field(default_factory=dict)
+    Only indices are kept (the samples themselves go to the caller as they arrive), so the
+    driver's memory does not grow with the text of the samples.
+    """
+
+    received: dict[str, set[int]] = field(default_factory=dict)
     item_errors: dict[str, str] = field(default_factory=dict)
 
-    def add(self, response: judge_pb2.EvaluateItemsResponse) -> None:
+    def add(self, response: judge_pb2.EvaluateItemsResponse) -> bool:
+        """Record a response; False when its sample was received before (a resend)."""
         if response.error:
             self.item_errors[response.item_id] = response.error
-            return
+            return True
         self.item_errors.pop(response.item_id, None)
-        self.responses.setdefault(response.item_id, {})[response.sample.sample_index] = response
+        indices = self.received.setdefault(response.item_id, set())
+        if response.sample.sample_index in indices:
+            return False
+        indices.add(response.sample.sample_index)
+        return True
 
     def is_complete(self, plan: RunPlan, item: Item) -> bool:
         """True when every expected sample of the item came back with its verdict."""
         expected = plan.expected_indices(item)
-        return bool(expected) and expected <= self.responses.get(item.id, {}).keys()
+        return bool(expected) and expected <= self.received.get(item.id, set())
+
+    def answered(self) -> int:
+        """Samples received so far."""
+        return sum(len(indices) for indices in self.received.values())
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,9 @@ def evaluate(
 ) -> RunResults:
     """Send every item of the plan until each is complete or the server gives up on it.
 
+    `on_response` sees each sample once (not again when a resend returns it) and each
+    in-band error.
+
     Raises the last grpc.RpcError when a non-retryable status ends a stream, or when
     `patience` runs out with items still pending.
     """
@@ -129,7 +145,7 @@ def evaluate(
         if not todo:
             return results
         pending = PendingItems(plan.k)
-        answered_before = _answered(results)
+        answered_before = results.answered()
         try:
             for response in client.evaluate_items(
                 (plan.request(item) for item in todo),
@@ -137,13 +153,13 @@ def evaluate(
                 max_in_flight=max_in_flight,
                 pending=pending,
             ):
-                results.add(response)
-                on_response(response)
+                if results.add(response):
+                    on_response(response)
             return results  # the stream ended normally: every item was answered
         except grpc.RpcError as error:
             if error.code() not in RETRYABLE:
                 raise
-            progressed = _answered(results) > answered_before
+            progressed = results.answered() > answered_before
             failures_in_a_row = 0 if progressed else failures_in_a_row + 1
             if failures_in_a_row >= patience.attempts_without_progress:
                 raise
@@ -153,10 +169,6 @@ def evaluate(
             )
             on_retry(error, pause)
             sleep(pause)
-
-
-def _answered(results: RunResults) -> int:
-    return sum(len(samples) for samples in results.responses.values())
 
 
 def item_message(item: Item) -> dict[str, Any]:
