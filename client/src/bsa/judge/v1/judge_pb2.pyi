@@ -315,10 +315,14 @@ class _RunStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RunStatus.V
     DESCRIPTOR: _descriptor.EnumDescriptor
     RUN_STATUS_UNSPECIFIED: _RunStatus.ValueType  # 0
     """Not set."""
-    RUN_STATUS_OPEN: _RunStatus.ValueType  # 1
-    """Created; some of its items still lack samples or verdicts."""
-    RUN_STATUS_FINISHED: _RunStatus.ValueType  # 2
+    RUN_STATUS_RUNNING: _RunStatus.ValueType  # 1
+    """Created and open: some of its items still lack samples or verdicts."""
+    RUN_STATUS_COMPLETED: _RunStatus.ValueType  # 2
     """Every item of the selection has k samples, each judged or explicitly failed."""
+    RUN_STATUS_FAILED: _RunStatus.ValueType  # 3
+    """Ended by an error that sending the items again cannot mend."""
+    RUN_STATUS_CANCELLED: _RunStatus.ValueType  # 4
+    """Ended on request before it completed."""
 
 class RunStatus(_RunStatus, metaclass=_RunStatusEnumTypeWrapper):
     """--- Runs ----------------------------------------------------------------------------
@@ -328,10 +332,14 @@ class RunStatus(_RunStatus, metaclass=_RunStatusEnumTypeWrapper):
 
 RUN_STATUS_UNSPECIFIED: RunStatus.ValueType  # 0
 """Not set."""
-RUN_STATUS_OPEN: RunStatus.ValueType  # 1
-"""Created; some of its items still lack samples or verdicts."""
-RUN_STATUS_FINISHED: RunStatus.ValueType  # 2
+RUN_STATUS_RUNNING: RunStatus.ValueType  # 1
+"""Created and open: some of its items still lack samples or verdicts."""
+RUN_STATUS_COMPLETED: RunStatus.ValueType  # 2
 """Every item of the selection has k samples, each judged or explicitly failed."""
+RUN_STATUS_FAILED: RunStatus.ValueType  # 3
+"""Ended by an error that sending the items again cannot mend."""
+RUN_STATUS_CANCELLED: RunStatus.ValueType  # 4
+"""Ended on request before it completed."""
 Global___RunStatus: _TypeAlias = RunStatus  # noqa: Y015
 
 class _SampleSource:
@@ -1581,6 +1589,26 @@ class Run(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class TemplateVersionsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     RUN_ID_FIELD_NUMBER: _builtins.int
     SETTINGS_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
@@ -1605,11 +1633,13 @@ class Run(_message.Message):
 
     @_builtins.property
     def finish_time(self) -> _timestamp_pb2.Timestamp:
-        """When the run finished; unset while it is open."""
+        """When the run completed, failed or was cancelled; unset while it is running."""
 
     @_builtins.property
-    def template_versions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """The version ids of the judge templates used (safety first, then thinking)."""
+    def template_versions(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The version id of each judge template the run uses, by template name ("safety",
+        "thinking_ro", ...), fixed at creation.
+        """
 
     @_builtins.property
     def progress(self) -> Global___RunProgress:
@@ -1624,7 +1654,7 @@ class Run(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         finish_time: _timestamp_pb2.Timestamp | None = ...,
         judge_model: _builtins.str = ...,
-        template_versions: _abc.Iterable[_builtins.str] | None = ...,
+        template_versions: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         progress: Global___RunProgress | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "finish_time", b"finish_time", "progress", b"progress", "settings", b"settings"]  # noqa: Y015
