@@ -118,7 +118,7 @@ class ProgressView:
     def note(self, text: str) -> None:
         """A message between the updates (a retry, say)."""
         if self._progress is not None:
-            self._progress.console.print(text)
+            self._progress.console.print(text, markup=False, highlight=False)
         else:
             self._stream.write(text + "\n")
 
