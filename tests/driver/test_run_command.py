@@ -162,6 +162,14 @@ def test_shards_split_the_items_and_each_writes_its_own(tmp_path: Path) -> None:
     assert ids == [ITEM_IDS[i] for i in (0, 3, 1, 4, 2, 5)]
 
 
+def test_a_run_the_server_names_says_how_to_resume_it(tmp_path: Path) -> None:
+    log = io.StringIO()
+    assert execute(options(tmp_path, run_id=""), FakeRunClient(), log) == 0
+    assert log.getvalue().startswith(
+        "run run-1: 6 items, k=2\nto resume, run the same command with --run-id run-1\n"
+    )
+
+
 def test_a_sharded_run_needs_a_run_id(tmp_path: Path) -> None:
     run = options(tmp_path, run_id="", selection=Selection(shard=Shard(0, 2)))
     with pytest.raises(RunInputError, match="--shard needs --run-id"):

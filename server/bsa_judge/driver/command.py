@@ -142,6 +142,8 @@ def execute(
         submitted=submitted,
     )
     log.write(f"run {run_id}: {len(plan.items)} items, k={options.k}\n")
+    if not options.run_id:
+        log.write(f"to resume, run the same command with --run-id {run_id}\n")
     files = OutputFiles(options.output or Path("runs") / run_id)
     with SampleLog(files) as samples:
         try:
