@@ -18,6 +18,7 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from bsa_judge.benchmark.examples import ILLUSTRATIVE_DATASET
 
 from tests.driver.fake_client import CORRECT_THINKING
+from tests.support.loopback_servicer import serving_servicer
 
 
 class StoringJudge(judge_pb2_grpc.JudgeServiceServicer):
@@ -77,12 +78,8 @@ class StoringJudge(judge_pb2_grpc.JudgeServiceServicer):
 @pytest.fixture
 async def server() -> AsyncIterator[tuple[StoringJudge, str]]:
     servicer = StoringJudge()
-    grpc_server = grpc.aio.server()
-    judge_pb2_grpc.add_JudgeServiceServicer_to_server(servicer, grpc_server)
-    port = grpc_server.add_insecure_port("127.0.0.1:0")
-    await grpc_server.start()
-    yield servicer, f"127.0.0.1:{port}"
-    await grpc_server.stop(None)
+    async with serving_servicer(servicer) as target:
+        yield servicer, target
 
 
 async def test_the_command_runs_resumes_a_broken_stream_and_writes_the_outputs(

@@ -13,6 +13,8 @@ import pytest
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from bsa_judge_client import AsyncJudgeClient, JudgeClient, PendingItems
 
+from tests.support.loopback_servicer import serving_servicer
+
 K = 3
 
 
@@ -117,12 +119,8 @@ def _response(
 @pytest.fixture
 async def judge() -> AsyncIterator[tuple[RunJudge, str]]:
     servicer = RunJudge()
-    server = grpc.aio.server()
-    judge_pb2_grpc.add_JudgeServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    yield servicer, f"127.0.0.1:{port}"
-    await server.stop(None)
+    async with serving_servicer(servicer) as target:
+        yield servicer, target
 
 
 SETTINGS = {
