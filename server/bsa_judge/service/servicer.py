@@ -13,7 +13,7 @@ import grpc
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
 from bsa_judge.app.application import Application
-from bsa_judge.service import convert_generation, convert_judging, convert_metrics
+from bsa_judge.service import convert_generation, convert_judging, convert_metrics, convert_runs
 
 
 class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
@@ -80,3 +80,52 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             samples = await asyncio.to_thread(convert_metrics.inline_samples, request)
             report = await self._app.score(samples, options)
         return convert_metrics.metrics_response(report)
+
+    # --- Runs (issue 13) ------------------------------------------------------------------
+    # The run use cases (application layer, run store) are not wired yet: each method
+    # converts its request, then answers UNIMPLEMENTED. TODO(issue 13): call the use cases.
+    async def CreateRun(  # noqa: N802
+        self,
+        request: judge_pb2.CreateRunRequest,
+        context: grpc.aio.ServicerContext[judge_pb2.CreateRunRequest, judge_pb2.CreateRunResponse],
+    ) -> judge_pb2.CreateRunResponse:
+        convert_runs.run_settings(request.settings)
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+
+    async def GetRun(  # noqa: N802
+        self,
+        request: judge_pb2.GetRunRequest,
+        context: grpc.aio.ServicerContext[judge_pb2.GetRunRequest, judge_pb2.GetRunResponse],
+    ) -> judge_pb2.GetRunResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+
+    async def ListRuns(  # noqa: N802
+        self,
+        request: judge_pb2.ListRunsRequest,
+        context: grpc.aio.ServicerContext[judge_pb2.ListRunsRequest, judge_pb2.ListRunsResponse],
+    ) -> judge_pb2.ListRunsResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+
+    async def ExportRun(  # noqa: N802
+        self,
+        request: judge_pb2.ExportRunRequest,
+        context: grpc.aio.ServicerContext[judge_pb2.ExportRunRequest, judge_pb2.ExportRunResponse],
+    ) -> AsyncIterator[judge_pb2.ExportRunResponse]:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+        yield judge_pb2.ExportRunResponse()  # type: ignore[unreachable]  # a generator
+
+    async def EvaluateItems(  # noqa: N802
+        self,
+        request_iterator: AsyncIterator[judge_pb2.EvaluateItemsRequest],
+        context: grpc.aio.ServicerContext[
+            judge_pb2.EvaluateItemsRequest, judge_pb2.EvaluateItemsResponse
+        ],
+    ) -> AsyncIterator[judge_pb2.EvaluateItemsResponse]:
+        async for message in request_iterator:
+            convert_runs.run_item(message)
+            break
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+        yield judge_pb2.EvaluateItemsResponse()  # type: ignore[unreachable]  # a generator
+
+
+_RUNS_UNAVAILABLE = "runs are not available yet: the run store is not wired into this server"
