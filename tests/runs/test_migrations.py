@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy.engine import Connection
-
 from bsa_judge.cli import main
 from bsa_judge.runs.migrate import current_revision, head_revision, upgrade_to_head
 from bsa_judge.runs.schema import create_engine, metadata
+from sqlalchemy.engine import Connection
+
 from tests.runs.databases import postgres_database, sqlite_database
 
 
