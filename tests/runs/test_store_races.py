@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import TypeVar
 
 import pytest
 import sqlalchemy as sa
 from bsa_judge.generation.sampler import Sample
 from bsa_judge.judging.judgment import Verdict
-from bsa_judge.runs.run import SampleKey
+from bsa_judge.runs.run import Run, SampleKey
 from bsa_judge.runs.schema import samples, verdicts
 from bsa_judge.runs.sql import SqlRunStore
 from bsa_judge.runs.store import RunStore, RunUnitOfWork
@@ -100,3 +101,17 @@ async def test_racing_verdicts_on_one_key_store_one_and_all_get_it(
     assert stored is not None
     assert answers == [stored] * CALLERS
     assert await rows(store, verdicts, key) == 1
+
+
+async def test_racing_creations_of_one_run_store_one_and_all_get_it(
+    store: RunStore, replicas: list[RunStore]
+) -> None:
+    run_id = new_run_id()
+
+    async def add(uow: RunUnitOfWork, caller: int) -> Run:
+        return await uow.runs.add_run(run_spec(run_id), CREATED_AT + timedelta(seconds=caller))
+
+    created = await race(replicas, add)
+    async with store.unit_of_work() as uow:
+        stored = await uow.runs.get_run(run_id)
+    assert created == [stored] * CALLERS
