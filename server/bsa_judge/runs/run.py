@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
-from bsa_judge.errors import FailedPrecondition, NotFound
+from bsa_judge.errors import BsaJudgeError, FailedPrecondition, NotFound
 from bsa_judge.generation.decoding import Decoding
 from bsa_judge.generation.sampler import Sample
 from bsa_judge.judging.judgment import Verdict
@@ -94,6 +94,13 @@ class RunNotFound(NotFound):
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
         super().__init__(f"run {run_id!r} does not exist")
+
+
+class StoreUnavailable(BsaJudgeError):  # noqa: N818 - named for the state, like NotFound
+    """The store's database cannot be reached now (UNAVAILABLE): the caller may retry.
+
+    Nothing of the failed unit of work was committed.
+    """
 
 
 class RunConflict(FailedPrecondition):

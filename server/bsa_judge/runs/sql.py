@@ -29,11 +29,22 @@ from bsa_judge.runs.run import (
     RunSpec,
     RunStatus,
     SampleKey,
+    StoreUnavailable,
 )
 from bsa_judge.runs.schema import create_engine, judgments, runs, samples, verdicts
 from bsa_judge.runs.store import RunRepository, RunStore, RunUnitOfWork
 
 _KEY = ("run_id", "item_id", "sample_index")
+
+# What a database that is down, restarting or out of reach raises: at connect, the driver's
+# OSError; on a connection in use, SQLAlchemy's wrappers of the driver's errors.
+_UNREACHABLE = (OSError, sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+def _lost_connection(error: BaseException | None) -> bool:
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, _UNREACHABLE)
 
 
 class SqlRunRepository(RunRepository):
@@ -219,7 +230,10 @@ class SqlUnitOfWork(RunUnitOfWork):
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        self._connection = await self._engine.connect()
+        try:
+            self._connection = await self._engine.connect()
+        except _UNREACHABLE as error:
+            raise StoreUnavailable(f"run store unavailable: {error}") from error
         self.runs = SqlRunRepository(self._connection)
         return self
 
@@ -230,9 +244,16 @@ class SqlUnitOfWork(RunUnitOfWork):
         traceback: TracebackType | None,
     ) -> None:
         try:
-            await super().__aexit__(exc_type, exc, traceback)
-        finally:
-            await self._open().close()
+            try:
+                await super().__aexit__(exc_type, exc, traceback)
+            finally:
+                await self._open().close()
+        except _UNREACHABLE as error:
+            if exc is None:
+                raise StoreUnavailable(f"run store unavailable: {error}") from error
+            # Otherwise the connection died with the error below, which is what to report.
+        if _lost_connection(exc):
+            raise StoreUnavailable(f"run store unavailable: {exc}") from exc
 
     async def commit(self) -> None:
         await self._open().commit()
