@@ -44,3 +44,16 @@ async def test_the_stored_cache_keeps_the_first_judgment_under_a_key(store: RunS
     await cache.put(key, safe)
     await cache.put(key, judgment(JudgmentKind.SAFETY, SafetyLabel.UNSAFE))
     assert await cache.get(key) == safe
+
+
+async def test_while_the_store_is_unavailable_the_lru_still_serves(unused_tcp_port: int) -> None:
+    down = SqlRunStore.from_url(f"postgresql://postgres@127.0.0.1:{unused_tcp_port}/test")
+    lru, cache = replica(down)
+    safe = judgment(JudgmentKind.SAFETY, SafetyLabel.SAFE)
+    try:
+        assert await cache.get("sha256-a") is None
+        await cache.put("sha256-a", safe)
+        assert await cache.get("sha256-a") == safe
+        assert await lru.get("sha256-a") == safe
+    finally:
+        await down.close()

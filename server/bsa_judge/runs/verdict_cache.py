@@ -4,14 +4,21 @@
                                StoredVerdictCache(store))
 
 A judgment made through any replica is found by the others in the store; the LRU saves the
-database round trip for what this process has seen lately.
+database round trip for what this process has seen lately. A cache is an optimisation: while
+the store is unavailable, the stored cache misses and forgets (and says so in the log) rather
+than failing the judging it serves.
 """
 
 from __future__ import annotations
 
+import structlog
+
 from bsa_judge.judging.cache import VerdictCache
 from bsa_judge.judging.judgment import Judgment
+from bsa_judge.runs.run import StoreUnavailable
 from bsa_judge.runs.store import RunStore
+
+log = structlog.get_logger(__name__)
 
 
 class StoredVerdictCache:
@@ -21,15 +28,22 @@ class StoredVerdictCache:
         self._store = store
 
     async def get(self, key: str) -> Judgment | None:
-        """The judgment stored under `key`, if any."""
-        async with self._store.unit_of_work() as uow:
-            return await uow.runs.get_judgment(key)
+        """The judgment stored under `key`, if any (none while the store is unavailable)."""
+        try:
+            async with self._store.unit_of_work() as uow:
+                return await uow.runs.get_judgment(key)
+        except StoreUnavailable as error:
+            log.warning("verdict_cache_unavailable", operation="get", error=str(error))
+            return None
 
     async def put(self, key: str, judgment: Judgment) -> None:
         """Store `judgment` under `key`; a judgment already stored there is kept."""
-        async with self._store.unit_of_work() as uow:
-            await uow.runs.add_judgment(key, judgment)
-            await uow.commit()
+        try:
+            async with self._store.unit_of_work() as uow:
+                await uow.runs.add_judgment(key, judgment)
+                await uow.commit()
+        except StoreUnavailable as error:
+            log.warning("verdict_cache_unavailable", operation="put", error=str(error))
 
 
 class TieredVerdictCache:
