@@ -117,6 +117,13 @@ class Settings(BaseSettings):
     )
     verdict_cache_size: int = Field(default=100_000, ge=0, description="Verdicts kept in memory.")
 
+    # Runs
+    database_url: str = Field(
+        default_factory=lambda: default_database_url(),
+        description="The run store: sqlite:///FILE, or postgresql://USER:PASSWORD@HOST/DATABASE "
+        "shared by replicas (default: a SQLite file in $XDG_DATA_HOME/bsa-judge).",
+    )
+
     # Generation
     backends: Path | None = Field(default=None, description="Models file (TOML or YAML).")
     max_k: int = Field(default=64, ge=1, description="Most samples one Generate call may ask.")
@@ -141,6 +148,13 @@ class Settings(BaseSettings):
         if config_file is not None:
             sources.append(_file_source(settings_cls, config_file))
         return tuple(sources)
+
+
+def default_database_url() -> str:
+    """The embedded run store: $XDG_DATA_HOME/bsa-judge/runs.sqlite3, where XDG_DATA_HOME
+    defaults to ~/.local/share (in the container image HOME is /tmp, a writable tmpfs)."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(data_home).absolute() / 'bsa-judge' / 'runs.sqlite3'}"
 
 
 class SettingsError(ValueError):

@@ -231,13 +231,17 @@ def test_the_config_map_holds_settings_and_a_backends_file_the_server_accepts(
     assert key_names - {None} <= secret_env
 
 
-def test_every_server_variable_names_a_setting_but_the_documented_database_url(
-    manifests: list[dict[str, Any]],
-) -> None:
+def test_every_server_variable_names_a_setting(manifests: list[dict[str, Any]]) -> None:
     variables = {e["name"] for e in deployment_env(manifests) if e["name"].startswith("BSA_JUDGE_")}
     fields = {f"BSA_JUDGE_{name.upper()}" for name in Settings.model_fields} | {"BSA_JUDGE_CONFIG"}
-    # BSA_JUDGE_DATABASE_URL is wired ahead of the storage issue's `database_url` setting.
-    assert variables - fields <= {"BSA_JUDGE_DATABASE_URL"}
+    assert variables - fields == set()
+
+
+def test_the_run_store_url_comes_from_the_secret(manifests: list[dict[str, Any]]) -> None:
+    [database_url] = [e for e in deployment_env(manifests) if e["name"] == "BSA_JUDGE_DATABASE_URL"]
+    assert database_url["valueFrom"] == {
+        "secretKeyRef": {"name": "bsa-judge-secrets", "key": "database-url"}
+    }
 
 
 def deployment_env(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
