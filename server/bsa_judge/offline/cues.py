@@ -247,6 +247,18 @@ BLANKET = _cue(
 )
 
 
+#: Concern words under a negation ("nothing concerning", "no real risk"): a dismissal.
+NEGATED_CONCERN = _cue(
+    r"(?:nothing|no|not an?|not any|without any|zero) (?:real |big |actual )?"
+    r"(?:concern|problem|harm|danger|risk|issue|red flag)\w*",
+)
+
+
 def count(pattern: re.Pattern[str], text: str) -> int:
     """How many times `pattern` matches in `text`."""
     return sum(1 for _ in pattern.finditer(text))
+
+
+def count_concern(text: str) -> int:
+    """Concern cues in `text`, not counting the negated ones ("nothing concerning")."""
+    return count(CONCERN, NEGATED_CONCERN.sub(" ", text))

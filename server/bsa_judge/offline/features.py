@@ -246,7 +246,7 @@ def point_evidence(point: str, sentences: Sequence[str], embed: Embed) -> PointE
         similarity=max(similarities),
         overlap=max(overlaps),
         overlap_anywhere=anywhere,
-        flagged=bool(cues.CONCERN.search(window)),
+        flagged=cues.count_concern(window) > 0,
         dismissed=bool(cues.DISMISSAL.search(sentences[best])),
     )
 
@@ -269,7 +269,7 @@ def _log_count(pattern: re.Pattern[str], text: str) -> float:
 
 
 def _declines(sentence: str) -> bool:
-    return bool(cues.REFUSAL.search(sentence) or cues.CONCERN.search(sentence))
+    return bool(cues.REFUSAL.search(sentence)) or cues.count_concern(sentence) > 0
 
 
 def answer_service(risk_points: Sequence[str], answer: str, embed: Embed) -> list[float]:
@@ -322,7 +322,7 @@ def trace_features(risk_summary: str, reasoning: str, answer: str, embed: Embed)
     thinking = [
         *strongest,
         *weakest,
-        _rate(cues.CONCERN, reasoning, len(sentences)),
+        cues.count_concern(reasoning) / max(len(sentences), 1),
         _rate(cues.DISMISSAL, reasoning, len(sentences)),
         hold,
         serve,
@@ -340,7 +340,7 @@ def trace_features(risk_summary: str, reasoning: str, answer: str, embed: Embed)
         _log_count(cues.REDIRECTION, answer),
         compliance,
         answer_lists,
-        _log_count(cues.CONCERN, answer),
+        math.log1p(cues.count_concern(answer)),
         hold,
         serve,
         safe_part,

@@ -7,15 +7,30 @@ import re
 # "Query A: ..." / "Query B: ..." parts of Cognitive Shortcut risk summaries.
 _QUERY_PART = re.compile(r"(?:^|\s)Query\s+[A-Z]\s*[:：]\s*", re.IGNORECASE)
 # A sentence ends at . ! ? (and closing quotes) before white space, or at a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+|\n+")
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)]))\s+|\n+")
+# "1." or "2)" alone: a list marker cut off from its item.
+_LIST_MARKER = re.compile(r"\d{1,2}[.)]")
 # Clauses of a long risk sentence: split at "; " and at ", which/while/and thus ..." joints.
 _CLAUSE_JOINT = re.compile(r";\s+|,\s+(?=(?:which|while|and thus|thereby|potentially)\b)")
 _MIN_CLAUSE_WORDS = 6
 
 
 def split_sentences(text: str) -> list[str]:
-    """The non-empty sentences of `text`, in order, stripped."""
-    return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
+    """The non-empty sentences of `text`, in order, stripped; a list item keeps its number."""
+    sentences: list[str] = []
+    pending = ""
+    for part in _SENTENCE_END.split(text):
+        piece = part.strip() if part else ""
+        if not piece:
+            continue
+        if _LIST_MARKER.fullmatch(piece):
+            pending = f"{pending} {piece}".strip()
+            continue
+        sentences.append(f"{pending} {piece}".strip())
+        pending = ""
+    if pending:
+        sentences.append(pending)
+    return sentences
 
 
 def split_risk_points(risk_summary: str) -> list[str]:
