@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bsa_judge.offline.features import TraceFeatures, Vector, sentences_to_embed, trace_features
+from bsa_judge.offline.segmentation import split_risk_points
 
 # Risk points repeat across the k samples of an item: keep their vectors between batches.
 _CACHE_SIZE = 8192
@@ -37,19 +38,22 @@ class Featurizer:
             for summary, reasoning, answer in traces
             for text in sentences_to_embed(summary, reasoning, answer)
         ]
-        vectors = self._embed_all(texts)
+        points = {p for summary, _, _ in traces for p in split_risk_points(summary)}
+        vectors = self._embed_all(texts, points)
         return [
             trace_features(summary, reasoning, answer, vectors.__getitem__)
             for summary, reasoning, answer in traces
         ]
 
-    def _embed_all(self, texts: Sequence[str]) -> dict[str, Vector]:
+    def _embed_all(self, texts: Sequence[str], keep: set[str]) -> dict[str, Vector]:
+        # Only risk points (`keep`) are cached: reasoning and answers do not come back.
         wanted = list(dict.fromkeys(texts))
         found = {t: self._cache[t] for t in wanted if t in self._cache}
         missing = [t for t in wanted if t not in found]
         for text, vector in zip(missing, self._embedder.encode(missing), strict=True):
             found[text] = vector
-            self._cache[text] = vector
+            if text in keep:
+                self._cache[text] = vector
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return found
