@@ -54,7 +54,14 @@ def test_a_batch_is_judged_in_order(contextual_judge: OfflineJudge) -> None:
     cases = [case for _, case, *_ in CLEAR_CASES]
     batch = contextual_judge.judge_batch(cases)
     alone = [contextual_judge.judge_batch([c])[0] for c in cases]
-    assert batch == alone
+    # Labels and explanations are the same; confidences only up to float rounding, since
+    # sentences are padded to a different width in a bigger batch.
+    assert [(j.thinking, j.safety, j.thinking_explanation) for j in batch] == [
+        (j.thinking, j.safety, j.thinking_explanation) for j in alone
+    ]
+    assert [j.safety_confidence for j in batch] == pytest.approx(
+        [j.safety_confidence for j in alone], abs=1e-4
+    )
 
 
 def test_a_judgment_names_the_judge_and_its_parameters(contextual_judge: OfflineJudge) -> None:
