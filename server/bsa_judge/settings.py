@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -31,6 +31,9 @@ from bsa_judge.backends.endpoint_settings import EndpointSettings
 
 ENV_PREFIX = "BSA_JUDGE_"
 CONFIG_ENV = "BSA_JUDGE_CONFIG"
+#: Judges every server has besides its judge backends: the embedded offline judge, and the
+#: cascade (offline first, an LLM judge for what it is unsure of) when a backend exists.
+BUILTIN_JUDGES = ("offline", "cascade")
 
 
 class JudgeBackendSettings(EndpointSettings):
@@ -103,7 +106,20 @@ class Settings(BaseSettings):
         default_factory=list, description="Judge endpoints (config file, or env JSON)."
     )
     default_judge: str | None = Field(
-        default=None, description="Judge used when a request names none."
+        default=None,
+        description="Judge used when a request names none: a backend's name, offline or "
+        "cascade (default: the first judge backend, else offline).",
+    )
+    cascade_threshold: float = Field(
+        default=0.9,
+        ge=0,
+        le=1,
+        description="Confidence the offline judge needs to decide a label in the cascade.",
+    )
+    cascade_judge: str | None = Field(
+        default=None,
+        description="Judge backend the cascade asks what the offline judge is unsure of "
+        "(default: the default judge if it is a backend, else the first backend).",
     )
     judge_prompts: Path | None = Field(
         default=None, description="Folder of official-format judge prompt files."
@@ -132,6 +148,19 @@ class Settings(BaseSettings):
         description="Safety rules for Generate's safety-rules mode, in the official Markdown "
         "format (default: the built-in rules).",
     )
+
+    @field_validator("judges")
+    @classmethod
+    def _builtin_judge_names_are_taken(
+        cls, judges: list[JudgeBackendSettings]
+    ) -> list[JudgeBackendSettings]:
+        taken = [judge.name for judge in judges if judge.name in BUILTIN_JUDGES]
+        if taken:
+            raise ValueError(
+                f"judge name {taken[0]!r} is the built-in {taken[0]} judge's: name the "
+                "backend otherwise"
+            )
+        return judges
 
     @classmethod
     def settings_customise_sources(

@@ -70,6 +70,12 @@ JUDGE_UNPARSEABLE = Counter(
     "Judge outputs that could not be read (each attempt counts).",
     ("judge_model", "judgment"),
 )
+CASCADE_JUDGMENTS = Counter(
+    "bsa_judge_cascade_judgments_total",
+    "Judgments of the cascade judge, by judgment and route: offline (the offline judge was "
+    "confident enough) or escalated (asked of the LLM judge).",
+    ("judgment", "route"),
+)
 CACHE_HITS = Counter("bsa_judge_cache_hits_total", "Verdict cache hits.")
 CACHE_MISSES = Counter("bsa_judge_cache_misses_total", "Verdict cache misses.")
 TRACES_IN_FLIGHT = Gauge("bsa_judge_traces_in_flight", "Traces being judged right now.")

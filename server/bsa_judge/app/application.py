@@ -16,6 +16,8 @@ import structlog
 
 from bsa_judge import telemetry
 from bsa_judge.app.judges import JudgePanel
+from bsa_judge.calibration.gold import GoldTrace
+from bsa_judge.calibration.report import CalibrationReport, calibrate
 from bsa_judge.errors import FailedPrecondition, InvalidInput, NotFound
 from bsa_judge.generation.generator import GenerationRequest, Generator
 from bsa_judge.generation.sampler import Sample
@@ -88,6 +90,15 @@ class Application:
         verdict = verdict_for(trace, judgments, latency_s=time.perf_counter() - started)
         _record(verdict)
         return verdict
+
+    async def calibrate(self, gold: Sequence[GoldTrace], *, judge: str = "") -> CalibrationReport:
+        """How the judge `judge` (default: the default judge) agrees with gold labels.
+
+        Raises NotFound for an unknown judge.
+        """
+        return await calibrate(
+            self.judges.choose(judge), gold, max_in_flight=self.settings.stream_max_in_flight
+        )
 
     # --- generation ---------------------------------------------------------------------
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[Sample, None]:

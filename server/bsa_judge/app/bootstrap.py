@@ -17,7 +17,10 @@ from bsa_judge.generation.registry import ModelRegistry
 from bsa_judge.generation.safety_rules import load_safety_rules
 from bsa_judge.judging.builtin_templates import builtin_templates
 from bsa_judge.judging.cache import JudgmentCache, LruJudgmentCache
+from bsa_judge.judging.cascade import Cascade
 from bsa_judge.judging.llm_judge import JudgeOptions, LlmJudge
+from bsa_judge.judging.offline_judge import OfflineTraceJudge
+from bsa_judge.judging.port import Judge
 from bsa_judge.judging.official_prompts import load_official_prompts
 from bsa_judge.judging.template import TemplateSet
 from bsa_judge.settings import Settings
@@ -57,7 +60,13 @@ def build_judges(
     cache: JudgmentCache | None = None,
 ) -> JudgePanel:
     """An LLM judge for every backend of `settings.judges`, sharing one template set and one
-    judgment cache (`verdict_cache_size` judgments)."""
+    judgment cache (`verdict_cache_size` judgments); the offline judge (`offline`, its model
+    loaded on first use); and, when there is an LLM judge, the cascade (`cascade`) of the
+    offline judge and the LLM judge `cascade_judge`.
+
+    The default judge is `default_judge`, else the first backend, else the offline judge.
+    Raises ValueError naming a `default_judge` or `cascade_judge` that is not configured.
+    """
     chat = connect or connect_endpoint
     templates = templates_for(settings)
     shared = cache if cache is not None else LruJudgmentCache(settings.verdict_cache_size)
@@ -76,7 +85,30 @@ def build_judges(
         )
         for backend in settings.judges
     ]
-    return JudgePanel(judges, settings.default_judge)
+    offline = OfflineTraceJudge()
+    panel: list[Judge] = [*judges, offline]
+    if judges:
+        panel.append(
+            Cascade(
+                offline, _cascade_fallback(settings, judges), threshold=settings.cascade_threshold
+            )
+        )
+    default = settings.default_judge or (judges[0].name if judges else offline.name)
+    return JudgePanel(panel, default)
+
+
+def _cascade_fallback(settings: Settings, judges: list[LlmJudge]) -> LlmJudge:
+    by_name = {judge.name: judge for judge in judges}
+    if settings.cascade_judge is not None:
+        if settings.cascade_judge not in by_name:
+            raise ValueError(
+                f"cascade_judge {settings.cascade_judge!r} is not a judge backend; "
+                f"configured: {', '.join(by_name)}"
+            )
+        return by_name[settings.cascade_judge]
+    if settings.default_judge in by_name:
+        return by_name[settings.default_judge]
+    return judges[0]
 
 
 def build_generator(settings: Settings, *, connect: Connect | None = None) -> Generator:

@@ -87,6 +87,16 @@ async def serve(settings: Settings) -> int:
         port=running.port,
         metrics_port=running.prometheus.port if running.prometheus is not None else None,
     )
+    if settings.judges:
+        log.info("default_judge", judge=app.judges.default)
+    else:
+        log.info(
+            "default_judge",
+            judge=app.judges.default,
+            reason="no judge endpoint is configured: JudgeTrace and JudgeTraces judge with "
+            "the embedded offline judge (CPU, loaded on first use); verdicts name it in "
+            "decided_by",
+        )
     received = await stop_signal
     # During the grace period a second stop signal changes nothing and a reload is
     # pointless; neither may fall back to the default action of killing the process.

@@ -89,6 +89,7 @@ def judgment_to_proto(judgment: Judgment) -> judge_pb2.Judgment:
         latency_seconds=judgment.latency_s,
         attempts=judgment.attempts,
         error=judgment.error,
+        confidence=judgment.confidence,
     )
 
 
@@ -116,6 +117,7 @@ def verdict_to_proto(verdict: Verdict) -> judge_pb2.Verdict:
         agreement=verdict.agreement,
         latency_seconds=verdict.latency_s,
         error=verdict.error,
+        decided_by=verdict.decided_by,
     )
     if verdict.safety is not None:
         message.safety.CopyFrom(judgment_to_proto(verdict.safety))

@@ -708,6 +708,7 @@ class Judgment(_message.Message):
     LATENCY_SECONDS_FIELD_NUMBER: _builtins.int
     ATTEMPTS_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
     status: Global___JudgmentStatus.ValueType
     """Whether a label was produced, and if not, why."""
     explanation: _builtins.str
@@ -724,6 +725,10 @@ class Judgment(_message.Message):
     """Number of judge calls made (1 plus re-asks after unparseable output); 0 on a cache hit."""
     error: _builtins.str
     """A human-readable error when status is not OK. Never contains secrets."""
+    confidence: _builtins.float
+    """The judge's probability that the label is right, 0 to 1, for judges that estimate one
+    (the offline judge); absent for the LLM judge, whose stated certainty is not calibrated.
+    """
     @_builtins.property
     def usage(self) -> Global___TokenUsage:
         """Tokens used by the judge calls of this judgment."""
@@ -740,12 +745,15 @@ class Judgment(_message.Message):
         latency_seconds: _builtins.float = ...,
         attempts: _builtins.int = ...,
         error: _builtins.str = ...,
+        confidence: _builtins.float | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["usage", b"usage"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_confidence", b"_confidence", "confidence", b"confidence", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "error", b"error", "explanation", b"explanation", "judge_model", b"judge_model", "latency_seconds", b"latency_seconds", "raw_output", b"raw_output", "status", b"status", "template_version", b"template_version", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_confidence", b"_confidence", "attempts", b"attempts", "confidence", b"confidence", "error", b"error", "explanation", b"explanation", "judge_model", b"judge_model", "latency_seconds", b"latency_seconds", "raw_output", b"raw_output", "status", b"status", "template_version", b"template_version", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__confidence: _TypeAlias = _typing.Literal["confidence"]  # noqa: Y015
+    _WhichOneofArgType__confidence: _TypeAlias = _typing.Literal["_confidence", b"_confidence"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__confidence) -> _WhichOneofReturnType__confidence | None: ...
 
 Global___Judgment: _TypeAlias = Judgment  # noqa: Y015
 
@@ -813,6 +821,7 @@ class Verdict(_message.Message):
     AGREEMENT_FIELD_NUMBER: _builtins.int
     LATENCY_SECONDS_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
     safety_label: Global___SafetyLabel.ValueType
     """Safety of the final answer; UNSPECIFIED unless safety.status is OK."""
     thinking_label: Global___ThinkingLabel.ValueType
@@ -849,6 +858,11 @@ class Verdict(_message.Message):
     """Wall-clock seconds for the whole verdict."""
     error: _builtins.str
     """A human-readable error when status is not OK. Never contains secrets."""
+    decided_by: _builtins.str
+    """The judge that decided: a judge's name ("offline@<parameters version>" for the offline
+    judge), "vote(<judges>)" for a vote, and for the cascade either the one judge that
+    decided both labels or "safety=<judge>;thinking=<judge>".
+    """
     @_builtins.property
     def safety(self) -> Global___Judgment:
         """The safety judgment."""
@@ -880,10 +894,11 @@ class Verdict(_message.Message):
         agreement: _builtins.float = ...,
         latency_seconds: _builtins.float = ...,
         error: _builtins.str = ...,
+        decided_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["safety", b"safety", "thinking", b"thinking"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement", b"agreement", "cached", b"cached", "error", b"error", "item_id", b"item_id", "latency_seconds", b"latency_seconds", "model", b"model", "safety", b"safety", "safety_label", b"safety_label", "sample_index", b"sample_index", "sample_status", b"sample_status", "scenario", b"scenario", "status", b"status", "thinking", b"thinking", "thinking_correct", b"thinking_correct", "thinking_label", b"thinking_label", "votes", b"votes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement", b"agreement", "cached", b"cached", "decided_by", b"decided_by", "error", b"error", "item_id", b"item_id", "latency_seconds", b"latency_seconds", "model", b"model", "safety", b"safety", "safety_label", b"safety_label", "sample_index", b"sample_index", "sample_status", b"sample_status", "scenario", b"scenario", "status", b"status", "thinking", b"thinking", "thinking_correct", b"thinking_correct", "thinking_label", b"thinking_label", "votes", b"votes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -899,7 +914,10 @@ class JudgeTraceRequest(_message.Message):
     JUDGE_FIELD_NUMBER: _builtins.int
     JUDGES_FIELD_NUMBER: _builtins.int
     judge: _builtins.str
-    """The judge backend to use; empty means the server's default judge."""
+    """The judge to use: a judge backend's name, "offline" (the embedded offline judge) or
+    "cascade" (the offline judge, escalating labels it is unsure of to an LLM judge);
+    empty means the server's default judge.
+    """
     @_builtins.property
     def trace(self) -> Global___Trace:
         """The trace to judge."""
@@ -960,7 +978,9 @@ class JudgeTracesRequest(_message.Message):
     key: _builtins.str
     """The caller's correlation key, echoed on the verdict; any string, unique per stream."""
     judge: _builtins.str
-    """The judge backend to use; empty means the server's default judge."""
+    """The judge to use: a judge backend's name, "offline" or "cascade" (see
+    JudgeTraceRequest.judge); empty means the server's default judge.
+    """
     @_builtins.property
     def trace(self) -> Global___Trace:
         """The trace to judge."""

@@ -1,0 +1,1 @@
+"""Calibration: a judge's labels against gold labels (accuracy, precision, recall, kappa)."""
