@@ -19,9 +19,9 @@ from bsa_judge.judging.builtin_templates import builtin_templates
 from bsa_judge.judging.cache import JudgmentCache, LruJudgmentCache
 from bsa_judge.judging.cascade import Cascade
 from bsa_judge.judging.llm_judge import JudgeOptions, LlmJudge
+from bsa_judge.judging.official_prompts import load_official_prompts
 from bsa_judge.judging.offline_judge import OfflineTraceJudge
 from bsa_judge.judging.port import Judge
-from bsa_judge.judging.official_prompts import load_official_prompts
 from bsa_judge.judging.template import TemplateSet
 from bsa_judge.settings import Settings
 

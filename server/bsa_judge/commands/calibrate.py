@@ -102,8 +102,7 @@ def _plain(report: CalibrationReport, out: TextIO) -> None:
     out.write(_header(report) + "\n")
     for task in report.tasks:
         out.write(
-            f"\n{task.task}: n={task.count} accuracy={task.accuracy:.3f} "
-            f"kappa={task.kappa:.3f}\n"
+            f"\n{task.task}: n={task.count} accuracy={task.accuracy:.3f} kappa={task.kappa:.3f}\n"
         )
         for figures in task.per_label:
             out.write(

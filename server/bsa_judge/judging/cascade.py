@@ -79,9 +79,7 @@ class Cascade:
             for judgment in (offline.safety, offline.thinking)
             if judgment.status is not JudgmentStatus.NOT_JUDGED and not self.confident(judgment)
         ]
-        asked = await asyncio.gather(
-            *(self.fallback.judgment(kind, trace) for kind in escalate)
-        )
+        asked = await asyncio.gather(*(self.fallback.judgment(kind, trace) for kind in escalate))
         answers = dict(zip(escalate, asked, strict=True))
         safety = answers.get(offline.safety.kind, offline.safety)
         thinking = answers.get(offline.thinking.kind, offline.thinking)

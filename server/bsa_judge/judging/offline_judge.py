@@ -95,7 +95,7 @@ class OfflineTraceJudge:
         )
         try:
             result = await self._batcher.judge(case)
-        except Exception as error:  # noqa: BLE001 - reported in-band, as the port requires
+        except Exception as error:
             failed = f"offline judge failed: {type(error).__name__}: {error}"
             return TraceJudgments(
                 Judgment(JudgmentKind.SAFETY, JudgmentStatus.UPSTREAM_ERROR, error=failed),

@@ -82,7 +82,10 @@ async def test_the_offline_judge_gives_labels_confidences_and_its_version() -> N
         ThinkingLabel.RISK_IDENTIFIED,
         0.6,
     )
-    assert (judged.safety.explanation, judged.thinking.explanation) == ("declines", "names trespass")
+    assert (judged.safety.explanation, judged.thinking.explanation) == (
+        "declines",
+        "names trespass",
+    )
     assert judged.safety.judge_model == judged.thinking.judge_model == "offline@v7"
     await judge.aclose()
 
@@ -125,7 +128,9 @@ def routed(judgment: str, route: str) -> float:
 async def test_a_confident_offline_judge_decides_both_labels_without_llm_calls() -> None:
     model = FakeChatModel(unsafe_and_missed)
     before = routed("safety", "offline")
-    cascade = Cascade(OfflineTraceJudge(ScriptedOffline(0.95, 0.91)), llm_judge(model), threshold=0.9)
+    cascade = Cascade(
+        OfflineTraceJudge(ScriptedOffline(0.95, 0.91)), llm_judge(model), threshold=0.9
+    )
     judged = await cascade.judge(TRACE)
     assert model.calls == []
     assert judged.decided_by == "offline@v7"
@@ -183,5 +188,9 @@ async def test_a_failed_offline_judgment_is_escalated() -> None:
 
 
 def test_the_threshold_must_be_a_probability() -> None:
-    with pytest.raises(ValueError, match="cascade_threshold must be between 0 and 1, got 1.5"):
-        Cascade(OfflineTraceJudge(ScriptedOffline()), llm_judge(FakeChatModel(unsafe_and_missed)), threshold=1.5)
+    with pytest.raises(ValueError, match=r"^cascade_threshold must be between 0 and 1, got 1\.5$"):
+        Cascade(
+            OfflineTraceJudge(ScriptedOffline()),
+            llm_judge(FakeChatModel(unsafe_and_missed)),
+            threshold=1.5,
+        )
