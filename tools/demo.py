@@ -5,10 +5,11 @@ demo reads the bound port from its `server_started` log line, runs each step of 
 against it, then sends SIGTERM and reports the exit code. A step is a function of `Demo`;
 append one to `STEPS` to show more.
 
-There is no judge model on a fresh machine, so the demo's judge is the project's loopback
-OpenAI-compatible stub (tools/openai_stub.py, which the tests use too), scripted to answer
-like a judge (tools/judge_script.py); the output says so. Point `BSA_JUDGE_JUDGES` at a real
-endpoint to judge for real.
+There is no judge endpoint on a fresh machine, so the server judges with its embedded offline
+judge (CPU, shipped with the package; it says so at start-up and every verdict names it in
+`decided_by`); the output says so. Point `BSA_JUDGE_JUDGES` at a real endpoint to judge with
+an LLM judge instead. The model under test is the project's loopback OpenAI-compatible stub
+(tools/openai_stub.py, which the tests use too).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncio
 import json
-import os
 import queue
 import signal
 import subprocess
@@ -45,7 +45,6 @@ from rich.console import Console
 from rich.table import Table
 
 from tools.demo_traces import DEMO_TRACES
-from tools.judge_script import demo_judge
 from tools.openai_stub import Choice, OpenAIStub, Reply
 
 JUDGE_SERVICE = "bsa.judge.v1.JudgeService"
@@ -122,7 +121,8 @@ def judge_demo_traces(demo: Demo) -> None:
     ]
     with JudgeClient(demo.target) as client:
         verdicts = {r.key: r.verdict for r in client.judge_traces(requests, max_in_flight=4)}
-    table = Table(title="verdicts (judge: the loopback test stub, not a real model)")
+    deciders = ", ".join(sorted({v.decided_by for v in verdicts.values()}))
+    table = Table(title=f"verdicts (decided by: {deciders})")
     for column in ("trace", "scenario", "answer", "reasoning", "correct", "status"):
         table.add_column(column)
     for key in keys:
@@ -264,16 +264,22 @@ def running_server(console: Console, stubs: Stubs) -> Iterator[ServerProcess]:
         "--log-format=json", f"--grace-period-s={GRACE_PERIOD_S}",
         f"--backends={stubs.backends_file}",
     ]  # fmt: skip
-    judge_url = stubs.judge_url
-    judges = [{"name": "stub-judge", "base_url": judge_url, "model": "stub-judge"}]
-    env = {**os.environ, "BSA_JUDGE_JUDGES": json.dumps(judges)}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     events = _events(process.stdout)
     server = ServerProcess(process)
     try:
         server.port = int(_wait_for(events, "server_started")["port"])
         console.print(f"  server      listening on 127.0.0.1:{server.port} (pid {process.pid})")
+        judge = _wait_for(events, "default_judge")
+        console.print(
+            f"  judge       {judge['judge']}: "
+            + (
+                "the embedded offline judge (CPU; no judge endpoint configured)"
+                if judge["judge"] == "offline"
+                else "a configured judge endpoint"
+            )
+        )
         yield server
     finally:
         process.send_signal(signal.SIGTERM)
@@ -311,26 +317,20 @@ def _wait_for(events: queue.Queue[dict[str, Any] | None], name: str) -> dict[str
 class Stubs:
     """Where the demo's stand-ins for real models listen."""
 
-    judge_url: str
     backends_file: Path
 
 
 @contextmanager
 def stub_models(console: Console) -> Iterator[Stubs]:
-    """Two loopback OpenAI-compatible test stubs on their own thread: one scripted as the
-    judge, one as a reasoning model under test (listed in a temporary backends file)."""
+    """A loopback OpenAI-compatible test stub on its own thread, as a reasoning model under
+    test (listed in a temporary backends file)."""
     # The stub is test support, found beside the package when the demo runs from the repo.
 
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    judge, model = OpenAIStub(demo_judge()), OpenAIStub(_reasoning_model)
-    for stub in (judge, model):
-        asyncio.run_coroutine_threadsafe(stub.__aenter__(), loop).result(timeout=30)
-    console.print(
-        f"  judge       the loopback OpenAI-compatible TEST STUB at {judge.base_url} "
-        "(scripted verdicts; no real judge model on this machine)"
-    )
+    model = OpenAIStub(_reasoning_model)
+    asyncio.run_coroutine_threadsafe(model.__aenter__(), loop).result(timeout=30)
     console.print(f"  model       {DEMO_MODEL}: a TEST STUB reasoning model at {model.base_url}")
     try:
         with tempfile.TemporaryDirectory(prefix="bsa-judge-demo-") as folder:
@@ -339,10 +339,9 @@ def stub_models(console: Console) -> Iterator[Stubs]:
                 f'[models.{DEMO_MODEL}]\nbase_url = "{model.base_url}"\n'
                 'model = "demo-reasoner"\nmax_concurrency = 3\n'
             )
-            yield Stubs(judge_url=judge.base_url, backends_file=backends)
+            yield Stubs(backends_file=backends)
     finally:
-        for stub in (judge, model):
-            asyncio.run_coroutine_threadsafe(stub.__aexit__(None, None, None), loop).result(30)
+        asyncio.run_coroutine_threadsafe(model.__aexit__(None, None, None), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
 

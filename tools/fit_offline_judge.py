@@ -46,7 +46,7 @@ from bsa_judge.offline.parameters import (  # noqa: E402
 )
 
 #: Bumped whenever features.py or cues.py change what the vectors mean.
-FEATURE_SET = "offline-features-2"
+FEATURE_SET = "offline-features-3"
 L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 SAFETY_LABELS = ("Safe", "Unsafe")
 
