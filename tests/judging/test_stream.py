@@ -130,7 +130,7 @@ async def test_a_bad_trace_mid_stream_gets_an_error_verdict_and_the_stream_goes_
     )
     assert (verdicts["unknown-judge"].status, verdicts["unknown-judge"].error) == (
         invalid,
-        "unknown judge 'gpt-x'; configured judges: stub-judge",
+        "unknown judge 'gpt-x'; configured judges: stub-judge, offline, cascade",
     )
     assert verdicts["no-query"].safety_label == judge_pb2.SAFETY_LABEL_UNSPECIFIED
     assert not verdicts["no-query"].HasField("safety")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from bsa_judge.app import bootstrap
 from bsa_judge.app.application import Application
+from bsa_judge.app.judges import JudgePanel
 from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
 from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
 from bsa_judge.errors import FailedPrecondition, InvalidInput, NotFound
@@ -81,9 +82,11 @@ async def test_bad_input_unknown_judges_and_no_judges_are_refused() -> None:
     assert [v.field for v in bad.value.violations][:1] == ["trace.item.query"]
     with pytest.raises(NotFound) as unknown:
         await app.judge_trace(TRACE, judge="other")
-    assert str(unknown.value) == "unknown judge 'other'; configured judges: only"
+    assert str(unknown.value) == "unknown judge 'other'; configured judges: only, offline, cascade"
+    # Without judge backends the offline judge is the default; a panel of no judge refuses.
+    assert app_with(FakeModels({})).judges.default == "offline"
     with pytest.raises(FailedPrecondition):
-        await app_with(FakeModels({})).judge_trace(TRACE)
+        JudgePanel().choose()
 
 
 async def test_a_stream_judges_good_traces_and_marks_bad_ones_in_band() -> None:
@@ -102,7 +105,9 @@ async def test_a_stream_judges_good_traces_and_marks_bad_ones_in_band() -> None:
         "empty": JudgmentStatus.INVALID_TRACE,
         "unknown-judge": JudgmentStatus.INVALID_TRACE,
     }
-    assert verdicts["unknown-judge"].error == "unknown judge 'nobody'; configured judges: j"
+    assert verdicts["unknown-judge"].error == (
+        "unknown judge 'nobody'; configured judges: j, offline, cascade"
+    )
     assert counted("bsa_judge_traces_total", status="invalid_trace") == before + 2
 
 
