@@ -32,7 +32,7 @@ from bsa_judge.backends.endpoint import ChatEndpoint  # noqa: E402
 from bsa_judge.backends.endpoint_settings import EndpointSettings  # noqa: E402
 from bsa_judge.benchmark.scenario import Scenario  # noqa: E402
 from bsa_judge.calibration.gold import GoldTrace, read_gold  # noqa: E402
-from bsa_judge.calibration.report import report  # noqa: E402
+from bsa_judge.calibration.report import Judged, report  # noqa: E402
 from bsa_judge.judging.builtin_templates import builtin_templates  # noqa: E402
 from bsa_judge.judging.cache import LruJudgmentCache  # noqa: E402
 from bsa_judge.judging.cascade import Cascade  # noqa: E402
@@ -114,7 +114,8 @@ async def run(thresholds: Sequence[float], folds: int, seed: int) -> list[str]:
             llm = LlmJudge("llm", endpoint, builtin_templates(), LruJudgmentCache(1000))
             cascade = Cascade(offline, llm, threshold=threshold)
             results = await asyncio.gather(*(cascade.judge(e.trace) for e in gold))
-            figures = {t.task: t for t in report("cascade", gold, results).tasks}
+            judged = [Judged.of(r) for r in results]
+            figures = {t.task: t for t in report("cascade", gold, judged).tasks}
             safety_up = sum(r.safety.judge_model == "gold" for r in results)
             thinking_up = sum(r.thinking.judge_model == "gold" for r in results)
             calls = len(stub.requests)

@@ -13,6 +13,7 @@ import pytest
 from bsa_judge.cli import main
 from bsa_judge.judging.judgment import JudgmentKind
 
+from tests.support.serving import serving
 from tools.judge_script import cue_judge
 from tools.openai_stub import OpenAIStub
 
@@ -138,3 +139,21 @@ def test_a_bad_gold_file_is_refused_naming_line_and_field(
     err = capsys.readouterr().err
     assert err.startswith("bsa-judge calibrate: ")
     assert message in err
+
+
+async def test_through_running_servers_the_figures_are_the_same(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(GOLD) + "\n", encoding="utf-8")
+    async with OpenAIStub(JUDGE) as stub:
+        judges = [{"name": "llm", "base_url": stub.base_url, "model": "m", "max_retries": 0}]
+        async with serving(judges=judges) as first, serving(judges=judges) as second:
+            servers = [f"--server=127.0.0.1:{first.port}", f"--server=127.0.0.1:{second.port}"]
+            code, out, err = await calibrate(gold, *servers, "--json", env=clean_env())
+    assert (code, err) == (0, "")
+    report = json.loads(out)
+    assert (report["count"], report["failed"], report["decided_by"]) == (4, 0, [["llm", 4]])
+    assert [(t["task"], t["accuracy"], t["kappa"]) for t in report["tasks"]] == [
+        ("thinking: Risk Omission", 0.75, 0.5),
+        ("thinking_correct", 0.75, 0.5),
+        ("safe", 0.75, 0.5),
+    ]

@@ -24,6 +24,21 @@ CORRECT, NOT_CORRECT = "correct", "not correct"
 
 
 @dataclass(frozen=True, slots=True)
+class Judged:
+    """What calibration reads of one judged trace: its labels (None: no label) and who
+    decided."""
+
+    thinking: ThinkingLabel | None
+    safety: SafetyLabel | None
+    decided_by: str
+
+    @classmethod
+    def of(cls, judgments: TraceJudgments) -> Judged:
+        """The labels of a judge's judgments."""
+        return cls(_thinking(judgments), _safety(judgments), judgments.decided_by)
+
+
+@dataclass(frozen=True, slots=True)
 class CalibrationReport:
     """How `judge` agrees with the gold labels.
 
@@ -51,15 +66,13 @@ async def calibrate(
             return await judge.judge(entry.trace)
 
     results = await asyncio.gather(*(judged(entry) for entry in gold))
-    return report(judge.name, gold, results)
+    return report(judge.name, gold, [Judged.of(result) for result in results])
 
 
-def report(
-    judge: str, gold: Sequence[GoldTrace], results: Sequence[TraceJudgments]
-) -> CalibrationReport:
+def report(judge: str, gold: Sequence[GoldTrace], results: Sequence[Judged]) -> CalibrationReport:
     """The figures of `results` (one per gold trace, in order) against `gold`."""
-    thinking = [_thinking(r) for r in results]
-    safety = [_safety(r) for r in results]
+    thinking = [r.thinking for r in results]
+    safety = [r.safety for r in results]
     tasks: list[Agreement] = []
     for scenario in Scenario:
         rows = [i for i, entry in enumerate(gold) if entry.scenario is scenario]

@@ -7,8 +7,10 @@ when no judge endpoint is configured, else the default judge; `--judge` names an
 variables or the config file as for `serve` — and prints accuracy, per-label precision and
 recall, Cohen's kappa and the confusion matrix: the thinking label per scenario, then
 `thinking_correct` and `safe`. A table on a terminal, plain text otherwise, JSON with
-`--json`. A bad gold file or setting: exit code 2, the error on stderr naming the line and
-field; an unknown judge: exit code 2 too.
+`--json`. With `--server HOST:PORT` (repeatable) the traces are judged by running servers
+through JudgeTraces instead, shared out in turn. A bad gold file or setting: exit code 2, the
+error on stderr naming the line and field; an unknown judge: exit code 2 too; a server that
+fails the call: exit code 1 with its status.
 """
 
 from __future__ import annotations
@@ -17,13 +19,17 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
+
+import grpc
+from bsa.judge.v1 import judge_pb2
 
 from bsa_judge.calibration.agreement import Agreement
-from bsa_judge.calibration.gold import GoldFileError, read_gold
-from bsa_judge.calibration.report import CalibrationReport
+from bsa_judge.calibration.gold import GoldFileError, GoldTrace, read_gold
+from bsa_judge.calibration.report import CalibrationReport, Judged, report
 from bsa_judge.errors import NotFound
 from bsa_judge.settings import CONFIG_ENV, SettingsError, load_settings
 
@@ -49,6 +55,14 @@ def register(subcommands: Any) -> None:
     parser.add_argument(
         "--config", type=Path, metavar="FILE", help=f"settings file, TOML or YAML [{CONFIG_ENV}]"
     )
+    parser.add_argument(
+        "--server",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="judge through running servers (JudgeTraces, traces shared out in turn) "
+        "instead of in-process; repeatable",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.set_defaults(run=run)
 
@@ -62,10 +76,17 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"bsa-judge calibrate: {error}\n")
         return _BAD_INPUT
     try:
-        report = asyncio.run(_calibrate(settings, gold, args.judge))
+        if args.server:
+            report = asyncio.run(_calibrate_remote(args.server, gold, args.judge))
+        else:
+            report = asyncio.run(_calibrate(settings, gold, args.judge))
     except (NotFound, ValueError) as error:
         sys.stderr.write(f"bsa-judge calibrate: {error}\n")
         return _BAD_INPUT
+    except grpc.RpcError as error:
+        call = cast(grpc.aio.AioRpcError, error)
+        sys.stderr.write(f"bsa-judge calibrate: {call.code().name}: {call.details()}\n")
+        return 1
     if args.json:
         json.dump(asdict(report), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -84,6 +105,34 @@ async def _calibrate(settings: Any, gold: Any, judge: str) -> CalibrationReport:
         return await app.calibrate(gold, judge=judge)
     finally:
         await app.aclose()
+
+
+async def _calibrate_remote(
+    servers: Sequence[str], gold: Sequence[GoldTrace], judge: str
+) -> CalibrationReport:
+    """Judge the gold traces on running servers, each taking every len(servers)-th trace."""
+    from bsa_judge_client import AsyncJudgeClient
+
+    from bsa_judge.service.convert_calibration import judged_from_verdict, trace_to_proto
+
+    results: dict[int, Judged] = {}
+
+    async def on(server: str, indices: range) -> None:
+        requests = [
+            judge_pb2.JudgeTracesRequest(
+                key=str(i), trace=trace_to_proto(gold[i].trace), judge=judge
+            )
+            for i in indices
+        ]
+        async with AsyncJudgeClient(server) as client:
+            async for response in client.judge_traces(requests):
+                results[int(response.key)] = judged_from_verdict(response.verdict)
+
+    await asyncio.gather(
+        *(on(server, range(n, len(gold), len(servers))) for n, server in enumerate(servers))
+    )
+    name = judge or "(the servers' default judge)"
+    return report(name, gold, [results[i] for i in range(len(gold))])
 
 
 def _figure(value: float | None) -> str:
