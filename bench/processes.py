@@ -1,4 +1,5 @@
-"""What the throughput benches share: a bounded work loop and `bsa-judge serve` as a process."""
+"""What the throughput benches share: a bounded work loop, `bsa-judge serve` as a process,
+and the CPU time of a process."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import asyncio
 import json
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 
 _background: set[asyncio.Task[None]] = set()
 
@@ -53,3 +56,11 @@ async def start_server(
 async def _drain(stream: asyncio.StreamReader) -> None:
     async for _line in stream:
         pass
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User plus system CPU seconds of a process (this one by default); Linux /proc."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
