@@ -67,6 +67,7 @@ async def serve(settings: Settings) -> int:
     """Start the server, wait for a stop signal, shut down gracefully; returns the exit code."""
     # Imported here so that other subcommands (metrics) do not pay for the server's imports.
     from bsa_judge.runtime import Runtime
+    from bsa_judge.service.gc_tuning import tune_collector
     from bsa_judge.service.server import start_server
 
     try:
@@ -78,6 +79,7 @@ async def serve(settings: Settings) -> int:
     except Exception:
         log.exception("server_start_failed", host=settings.host, port=settings.port)
         return 1
+    tune_collector()
     log.info(
         "server_started",
         host=settings.host,
