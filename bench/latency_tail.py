@@ -88,9 +88,7 @@ class Timed:
     seconds: float
 
 
-async def one_stream(
-    stub: Any, rate: float, until: float, first: int
-) -> list[Timed]:
+async def one_stream(stub: Any, rate: float, until: float, first: int) -> list[Timed]:
     """One JudgeTraces stream: a trace at Poisson moments of `rate`, one at a time."""
     queue: asyncio.Queue[judge_pb2.JudgeTracesRequest | None] = asyncio.Queue()
 
@@ -192,9 +190,9 @@ async def run_once(args: argparse.Namespace, number: int) -> dict[str, Any]:
         "max": max(added),
         "full_collections": len(full),
         "full_ms": [round(e["duration_ms"], 1) for e in full],
-        "slow_collections": [
-            (e["generation"], round(e["duration_ms"], 1)) for e in collections if e not in full
-        ],
+        "slow_collections": sorted(
+            round(e["duration_ms"], 1) for e in collections if e["generation"] != 2
+        ),
         "slowest": len(slowest),
         "slowest_during_full": sum(overlapped(t) for t in slowest),
     }
@@ -220,8 +218,10 @@ async def bench(args: argparse.Namespace) -> None:
             f"run {number + 1}      {result['traces']} traces ({result['rate']:.1f}/s), added "
             f"latency ms p50 {result['p50']:.1f} p90 {result['p90']:.1f} "
             f"p99 {result['p99']:.1f} max {result['max']:.1f}; full collections "
-            f"{result['full_collections']} {result['full_ms']} ms, other collections >= 5 ms "
-            f"{result['slow_collections']}; slowest 1%: {result['slowest_during_full']} of "
+            f"{result['full_collections']} {result['full_ms']} ms, younger ones of 5 ms or more: "
+            f"{len(result['slow_collections'])} (longest "
+            f"{max(result['slow_collections'], default=0)} ms); "
+            f"slowest 1%: {result['slowest_during_full']} of "
             f"{result['slowest']} waited through a full collection"
         )
     print(f"p99        {min(p99s):.1f}-{max(p99s):.1f} ms over {args.runs} runs")
