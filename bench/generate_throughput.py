@@ -4,7 +4,7 @@ Three processes on loopback, as in production: the OpenAI-compatible stub (every
 `--latency-s`), `bsa-judge serve` with one model backend limited to `--concurrency`, and this
 script as the gRPC client (the client SDK), keeping enough items in flight to saturate the
 backend. In the same run, against the same stub (the aiohttp OpenAI stub of
-tests/support/openai_stub.py) at the same concurrency, two baselines make the same upstream
+tools/openai_stub.py) at the same concurrency, two baselines make the same upstream
 calls: lean, plain aiohttp posting the chat-completions JSON (bench/lean_client.py), and
 sdk, a bare AsyncOpenAI client (its aiohttp transport). Issue 11's target: at least 95% of
 lean with k requests per item at 0.2 s.
@@ -45,11 +45,11 @@ import yaml
 from bsa_judge_client import AsyncJudgeClient, judge_pb2
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.support.openai_stub: the stub the tests use
+sys.path.insert(0, str(ROOT))  # tools.openai_stub: the stub the tests use
 
 from bench.lean_client import LeanChatClient  # noqa: E402
 from bench.processes import bounded, cpu_seconds, start_server  # noqa: E402
-from tests.support.openai_stub import Choice, OpenAIStub, Reply  # noqa: E402
+from tools.openai_stub import Choice, OpenAIStub, Reply  # noqa: E402
 
 COMPLETION = "<think>The request asks for something risky; I should decline.</think>No."
 

@@ -2,7 +2,7 @@
 same run with two clients calling the stub directly at the same concurrency.
 
 Processes on loopback, as in production: the OpenAI-compatible test stub (aiohttp,
-tests/support/openai_stub.py) answering every judge call after `latency` (a valid verdict
+tools/openai_stub.py) answering every judge call after `latency` (a valid verdict
 for the judgment it recognises), `bsa-judge serve` with one judge backend, and this script
 as the gRPC client. Every trace costs two judge calls (safety and thinking, made
 concurrently), so at concurrency C the service keeps C traces in flight
@@ -50,7 +50,7 @@ import openai
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.support: the stub and the judge script the tests use
+sys.path.insert(0, str(ROOT))  # tools: the stub and the judge script the tests use
 
 from bsa_judge.benchmark.item import Item  # noqa: E402
 from bsa_judge.benchmark.scenario import Scenario  # noqa: E402
@@ -60,8 +60,8 @@ from bsa_judge.judging.trace import Trace  # noqa: E402
 
 from bench.lean_client import LeanChatClient  # noqa: E402
 from bench.processes import bounded, cpu_seconds, start_server  # noqa: E402
-from tests.support.judge_script import agreeable_judge  # noqa: E402
-from tests.support.openai_stub import OpenAIStub  # noqa: E402
+from tools.judge_script import agreeable_judge  # noqa: E402
+from tools.openai_stub import OpenAIStub  # noqa: E402
 
 SCENARIOS = (Scenario.RISK_OMISSION, Scenario.COGNITIVE_SHORTCUT, Scenario.OVER_SENSITIVITY)
 _PROTO_SCENARIOS = {
@@ -296,7 +296,7 @@ def report(latency_s: float, traces: int, concurrency: int, runs: dict[str, list
     print(
         f"workload   {traces} traces (2 judge calls each) per pass, concurrency {concurrency} "
         f"traces, stub latency {latency_s * 1000:.0f} ms (aiohttp OpenAI stub, "
-        f"tests/support/openai_stub.py), {len(runs['lean'])} rounds, order rotated"
+        f"tools/openai_stub.py), {len(runs['lean'])} rounds, order rotated"
     )
     for name in PASSES:
         rates = [run.rate for run in runs[name]]

@@ -1,6 +1,6 @@
 """Added latency: what the service adds to a judge call at half of its capacity, and its tail.
 
-Processes on loopback: the OpenAI-compatible test stub (aiohttp, tests/support/
+Processes on loopback: the OpenAI-compatible test stub (aiohttp, tools/
 openai_stub.py) answering every judge call after `--latency-ms` (50 ms), `bsa-judge serve`
 with one judge backend, and this script keeping `--streams` JudgeTraces streams open (64),
 each sending one trace at a time at random (Poisson) moments, `--rate` traces per second in
@@ -43,12 +43,12 @@ import grpc
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.support: the stub and the judge script the tests use
+sys.path.insert(0, str(ROOT))  # tools: the stub and the judge script the tests use
 
 from bench.judge_throughput import _request  # noqa: E402
 from bench.processes import start_server  # noqa: E402
-from tests.support.judge_script import agreeable_judge  # noqa: E402
-from tests.support.openai_stub import OpenAIStub  # noqa: E402
+from tools.judge_script import agreeable_judge  # noqa: E402
+from tools.openai_stub import OpenAIStub  # noqa: E402
 
 #: Run in the server process before the CLI: log full (and slow) collections as JSON lines.
 GC_LOG = """

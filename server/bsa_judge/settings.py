@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,24 +27,16 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from bsa_judge.backends.endpoint_settings import EndpointSettings
+
 ENV_PREFIX = "BSA_JUDGE_"
 CONFIG_ENV = "BSA_JUDGE_CONFIG"
 
 
-class JudgeBackendSettings(BaseModel):
-    """One OpenAI-compatible judge endpoint."""
+class JudgeBackendSettings(EndpointSettings):
+    """One OpenAI-compatible judge endpoint: the endpoint, and how a judge asks it."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    base_url: str
-    model: str
-    api_key_env: str | None = Field(
-        default=None, description="Name of the environment variable that holds the API key."
-    )
     max_concurrency: int = Field(default=64, ge=1)
-    request_timeout_s: float = Field(default=120.0, gt=0)
-    max_retries: int = Field(default=3, ge=0)
     temperature: float = Field(default=0.0, ge=0, le=2)
     max_tokens: int = Field(default=2048, ge=1)
     structured_output: bool = Field(

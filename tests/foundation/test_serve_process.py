@@ -13,9 +13,9 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2
 
-from tests.support.judge_script import agreeable_judge
-from tests.support.openai_stub import OpenAIStub
 from tests.support.serve_process import ServeProcess, serve_process
+from tools.judge_script import agreeable_judge
+from tools.openai_stub import OpenAIStub
 
 JUDGE_SERVICE = "bsa.judge.v1.JudgeService"
 
