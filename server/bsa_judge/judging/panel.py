@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bsa_judge import telemetry
 from bsa_judge.backends.endpoint import ChatEndpoint, EndpointConfig
-from bsa_judge.errors import FailedPrecondition, NotFound
+from bsa_judge.errors import FailedPrecondition, NotFound, quoted_list
 from bsa_judge.judging.builtin_templates import builtin_templates
 from bsa_judge.judging.cache import LruVerdictCache, VerdictCache
 from bsa_judge.judging.judge import Judge, JudgeOptions
@@ -94,8 +94,7 @@ class JudgePanel:
         unknown = [name for name in names if name not in self._judges]
         if unknown:
             raise NotFound(
-                f"unknown judge {', '.join(repr(n) for n in unknown)}; "
-                f"configured judges: {self._names()}"
+                f"unknown judge {quoted_list(unknown)}; configured judges: {self._names()}"
             )
         return tuple(self._judges[name] for name in names)
 

@@ -11,6 +11,7 @@ from grpc_reflection.v1alpha import reflection
 
 from bsa_judge.runtime import Runtime
 from bsa_judge.service.interceptors.auth import BearerTokenAuth, load_tokens
+from bsa_judge.service.interceptors.decoding import RequestDecodingInterceptor
 from bsa_judge.service.interceptors.errors import DomainErrorInterceptor
 from bsa_judge.service.interceptors.logging import RequestLogInterceptor
 from bsa_judge.service.interceptors.prometheus import PrometheusInterceptor
@@ -57,12 +58,15 @@ async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
     # Outermost first. The request log and the Prometheus counts wrap everything, so calls
     # refused by auth are logged with their request id and counted with their code too; auth
     # refuses before the servicer runs; the error mapping sits next to the servicer, so
-    # everything outside it sees the final status code.
+    # everything outside it sees the final status code; requests are decoded innermost, so
+    # that undecodable bytes are logged, counted, refused by auth and answered
+    # INVALID_ARGUMENT like any other bad input.
     interceptors: list[grpc.aio.ServerInterceptor] = [
         RequestLogInterceptor(),
         PrometheusInterceptor(),
         *([BearerTokenAuth(tokens)] if tokens else []),
         DomainErrorInterceptor(),
+        RequestDecodingInterceptor(),
     ]
     server = grpc.aio.server(interceptors=interceptors, options=options)
     judge_pb2_grpc.add_JudgeServiceServicer_to_server(JudgeServicer(runtime), server)

@@ -36,11 +36,27 @@ _CODES: dict[type[Exception], int] = {
 }
 
 
+# A status travels in the trailers, whose size gRPC limits (16 KiB by default): past that
+# the caller gets RESOURCE_EXHAUSTED instead of our code. Messages and BadRequest details
+# echo what the caller sent, so they are cut to these bounds (a few KiB in all).
+MESSAGE_CHARS = 1024
+VIOLATIONS_SHOWN = 16
+VIOLATION_FIELD_CHARS = 128
+VIOLATION_DESCRIPTION_CHARS = 256
+
+
+def bounded(text: str, limit: int) -> str:
+    """`text`, cut to `limit` characters with a note of how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
 def status_for(error: Exception) -> status_pb2.Status:
     """The google.rpc.Status a caller receives for `error`."""
     for kind, code in _CODES.items():
         if isinstance(error, kind):
-            status = status_pb2.Status(code=code, message=str(error))
+            status = status_pb2.Status(code=code, message=bounded(str(error), MESSAGE_CHARS))
             if isinstance(error, InvalidInput):
                 status.details.append(_packed(_bad_request(error)))
             return status
@@ -53,9 +69,10 @@ def _bad_request(error: InvalidInput) -> error_details_pb2.BadRequest:
     return error_details_pb2.BadRequest(
         field_violations=[
             error_details_pb2.BadRequest.FieldViolation(
-                field=violation.field, description=violation.description
+                field=bounded(violation.field, VIOLATION_FIELD_CHARS),
+                description=bounded(violation.description, VIOLATION_DESCRIPTION_CHARS),
             )
-            for violation in error.violations
+            for violation in error.violations[:VIOLATIONS_SHOWN]
         ]
     )
 

@@ -46,13 +46,22 @@ def behaviour_of(handler: grpc.RpcMethodHandler[Any, Any]) -> Callable[..., Any]
     return behaviour
 
 
+_SAME: Any = object()
+
+
 def with_behaviour(
-    handler: grpc.RpcMethodHandler[Any, Any], behaviour: Callable[..., Any]
+    handler: grpc.RpcMethodHandler[Any, Any],
+    behaviour: Callable[..., Any],
+    *,
+    request_deserializer: Callable[[bytes], Any] | None = _SAME,
 ) -> grpc.RpcMethodHandler[Any, Any]:
-    """The same kind of handler with the same (de)serializers, calling `behaviour` instead."""
+    """The same kind of handler with the same (de)serializers, calling `behaviour` instead;
+    `request_deserializer=None` makes grpc pass the raw request bytes."""
     factory: Callable[..., grpc.RpcMethodHandler[Any, Any]] = _FACTORY[kind_of(handler)]
+    if request_deserializer is _SAME:
+        request_deserializer = handler.request_deserializer
     return factory(
         behaviour,
-        request_deserializer=handler.request_deserializer,
+        request_deserializer=request_deserializer,
         response_serializer=handler.response_serializer,
     )
