@@ -34,6 +34,10 @@ class FailedPrecondition(BsaJudgeError):  # noqa: N818
     """The request is valid but the server is not set up for it (FAILED_PRECONDITION)."""
 
 
+class Overloaded(BsaJudgeError):  # noqa: N818
+    """The server is at a limit for this kind of work; try again later (RESOURCE_EXHAUSTED)."""
+
+
 def invalid(field: str, description: str) -> InvalidInput:
     """Shorthand for a one-field InvalidInput."""
     return InvalidInput([FieldViolation(field, description)])

@@ -125,6 +125,19 @@ class Settings(BaseSettings):
     )
     verdict_cache_size: int = Field(default=100_000, ge=0, description="Verdicts kept in memory.")
 
+    # Metrics
+    metrics_heavy_samples: int = Field(
+        default=100_000,
+        ge=1,
+        description="A ComputeMetrics call with at least this many inline samples is heavy.",
+    )
+    metrics_max_heavy_calls: int = Field(
+        default=2,
+        ge=1,
+        description="Heavy ComputeMetrics calls run at once (about 0.5 GB each per million "
+        "samples); more are refused RESOURCE_EXHAUSTED.",
+    )
+
     # Generation
     backends: Path | None = Field(default=None, description="Models file (TOML or YAML).")
     max_k: int = Field(default=64, ge=1, description="Most samples one Generate call may ask.")

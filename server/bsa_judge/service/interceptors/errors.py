@@ -6,6 +6,7 @@ the matching status, in the rich form of `google.rpc.Status` (grpcio-status):
 - InvalidInput       -> INVALID_ARGUMENT, with a `google.rpc.BadRequest` detail naming each field
 - NotFound           -> NOT_FOUND
 - FailedPrecondition -> FAILED_PRECONDITION
+- Overloaded         -> RESOURCE_EXHAUSTED
 - anything else      -> INTERNAL "internal error", logged here with its traceback; the caller
                         learns nothing of the internals, only the request id to quote.
 
@@ -24,7 +25,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from bsa_judge.errors import FailedPrecondition, InvalidInput, NotFound
+from bsa_judge.errors import FailedPrecondition, InvalidInput, NotFound, Overloaded
 from bsa_judge.service.interceptors.method_handler import behaviour_of, with_behaviour
 
 log = structlog.get_logger(__name__)
@@ -33,16 +34,19 @@ _CODES: dict[type[Exception], int] = {
     InvalidInput: code_pb2.INVALID_ARGUMENT,
     NotFound: code_pb2.NOT_FOUND,
     FailedPrecondition: code_pb2.FAILED_PRECONDITION,
+    Overloaded: code_pb2.RESOURCE_EXHAUSTED,
 }
 
 
 # A status travels in the trailers, whose size gRPC limits (16 KiB by default): past that
 # the caller gets RESOURCE_EXHAUSTED instead of our code. Messages and BadRequest details
-# echo what the caller sent, so they are cut to these bounds (a few KiB in all).
-MESSAGE_CHARS = 1024
-VIOLATIONS_SHOWN = 16
+# echo what the caller sent, so they are cut to these bounds: the message (sent twice, once
+# percent-encoded) to MESSAGE_CHARS, each violation's field and description to a few
+# hundred characters, and the violations to those that fit in DETAILS_BYTES (at least one).
+MESSAGE_CHARS = 512
 VIOLATION_FIELD_CHARS = 128
-VIOLATION_DESCRIPTION_CHARS = 256
+VIOLATION_DESCRIPTION_CHARS = 512
+DETAILS_BYTES = 4096
 
 
 def bounded(text: str, limit: int) -> str:
@@ -66,15 +70,16 @@ def status_for(error: Exception) -> status_pb2.Status:
 
 
 def _bad_request(error: InvalidInput) -> error_details_pb2.BadRequest:
-    return error_details_pb2.BadRequest(
-        field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(
-                field=bounded(violation.field, VIOLATION_FIELD_CHARS),
-                description=bounded(violation.description, VIOLATION_DESCRIPTION_CHARS),
-            )
-            for violation in error.violations[:VIOLATIONS_SHOWN]
-        ]
-    )
+    bad_request = error_details_pb2.BadRequest()
+    for violation in error.violations:
+        bad_request.field_violations.add(
+            field=bounded(violation.field, VIOLATION_FIELD_CHARS),
+            description=bounded(violation.description, VIOLATION_DESCRIPTION_CHARS),
+        )
+        if len(bad_request.field_violations) > 1 and bad_request.ByteSize() > DETAILS_BYTES:
+            del bad_request.field_violations[-1]
+            break
+    return bad_request
 
 
 def _packed(detail: error_details_pb2.BadRequest) -> any_pb2.Any:
