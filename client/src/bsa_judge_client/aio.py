@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -125,6 +125,7 @@ class AsyncJudgeClient:
         max_in_flight: int = 64,
         timeout_s: float | None = None,
         metadata: Metadata = (),
+        resubmissions: int = 3,
     ) -> AsyncIterator[judge_pb2.JudgeTracesResponse]:
         """Stream any number of traces; yields verdicts as they arrive (not in order).
 
@@ -132,20 +133,64 @@ class AsyncJudgeClient:
         (a plain or an async iterable) is read lazily. Each response carries the `key` of
         its request. A bad request ends the sending: the verdicts already due arrive, then
         its error is raised.
+
+        When the stream ends UNAVAILABLE (a server shutting down for a rolling deploy stops
+        reading, answers what it has read, then ends so), the traces sent without a verdict
+        are sent again, by key, on a new stream, followed by the rest of `requests`; at most
+        `resubmissions` times in a row without a verdict in between. Give each trace its own
+        key: a key names the trace to send again.
         """
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
+        unanswered = _Unanswered()
+        source = _each(requests)
+        failed_in_a_row = 0
+        retrying = False
+        while True:
+            answered_before = unanswered.answered
+            stream = self._judge_traces_once(
+                unanswered, source, max_in_flight, timeout_s, metadata, retrying=retrying
+            )
+            try:
+                async with contextlib.aclosing(stream):
+                    async for response in stream:
+                        yield response
+                return
+            except grpc.aio.AioRpcError as error:
+                if unanswered.answered > answered_before:
+                    failed_in_a_row = 0
+                failed_in_a_row += 1
+                if error.code() != grpc.StatusCode.UNAVAILABLE or failed_in_a_row > resubmissions:
+                    raise
+                retrying = True
+
+    async def _judge_traces_once(
+        self,
+        unanswered: _Unanswered,
+        source: AsyncIterator[Any],
+        max_in_flight: int,
+        timeout_s: float | None,
+        metadata: Metadata,
+        *,
+        retrying: bool,
+    ) -> AsyncGenerator[judge_pb2.JudgeTracesResponse, None]:
+        """One JudgeTraces call: the unanswered traces first, then the rest of `source`."""
         call = self._stub.JudgeTraces(
             timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
             metadata=(*self._metadata, *metadata),
+            wait_for_ready=retrying,  # a resubmission waits for the next server to be up
         )
         window = asyncio.Semaphore(max_in_flight)
         failure: list[Exception] = []
 
         async def send() -> None:
             try:
-                async for request in _each(requests):
+                for message in unanswered.messages():
+                    await window.acquire()
+                    await call.write(message)
+                async for request in source:
                     message = as_message(request, judge_pb2.JudgeTracesRequest)
+                    unanswered.add(message)  # before waiting: a cut stream sends it again
                     await window.acquire()
                     await call.write(message)
             except grpc.RpcError:
@@ -159,6 +204,7 @@ class AsyncJudgeClient:
             # read() returns grpc.aio.EOF once the server has sent everything.
             while isinstance(response := await call.read(), judge_pb2.JudgeTracesResponse):
                 window.release()
+                unanswered.answer(response.key)
                 yield response
         except grpc.RpcError:
             if failure:
@@ -194,3 +240,28 @@ async def _each(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]
     else:
         for item in items:
             yield item
+
+
+class _Unanswered:
+    """The traces of a judge_traces call sent and not yet answered, by key, in sending order."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, list[judge_pb2.JudgeTracesRequest]] = {}
+        self.answered = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._by_key)
+
+    def add(self, message: judge_pb2.JudgeTracesRequest) -> None:
+        self._by_key.setdefault(message.key, []).append(message)
+
+    def answer(self, key: str) -> None:
+        waiting = self._by_key.get(key)
+        if waiting:
+            waiting.pop(0)
+            if not waiting:
+                del self._by_key[key]
+        self.answered += 1
+
+    def messages(self) -> list[judge_pb2.JudgeTracesRequest]:
+        return [message for waiting in self._by_key.values() for message in waiting]

@@ -31,11 +31,18 @@ class RunningServer:
     port: int
     health: health.aio.HealthServicer
     runtime: Runtime
+    servicer: JudgeServicer
     metrics: MetricsEndpoint | None = None  # the /metrics endpoint, when metrics_port is set
 
     async def stop(self, grace_s: float | None = None) -> None:
-        """Flip health to NOT_SERVING, refuse new RPCs, let in-flight ones finish, close."""
+        """Flip health to NOT_SERVING, refuse new RPCs, let in-flight ones finish, close.
+
+        Open JudgeTraces streams stop reading at once: they deliver the verdicts of the
+        traces they have read, then end UNAVAILABLE for the client to send the rest again
+        elsewhere (bsa_judge.service.draining).
+        """
         await self.health.enter_graceful_shutdown()
+        self.servicer.drain()
         await self.server.stop(grace_s)
         if self.metrics is not None:
             self.metrics.stop()
@@ -69,7 +76,8 @@ async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
         RequestDecodingInterceptor(),
     ]
     server = grpc.aio.server(interceptors=interceptors, options=options)
-    judge_pb2_grpc.add_JudgeServiceServicer_to_server(JudgeServicer(runtime), server)
+    servicer = JudgeServicer(runtime)
+    judge_pb2_grpc.add_JudgeServiceServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -92,5 +100,10 @@ async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
     for name in ("", SERVICE_NAME):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return RunningServer(
-        server=server, port=port, health=health_servicer, runtime=runtime, metrics=metrics
+        server=server,
+        port=port,
+        health=health_servicer,
+        runtime=runtime,
+        servicer=servicer,
+        metrics=metrics,
     )

@@ -18,6 +18,7 @@ from bsa_judge.judging.stream import judge_stream
 from bsa_judge.metrics.compute import metrics_for
 from bsa_judge.runtime import Runtime
 from bsa_judge.service import convert_generation, convert_judging, convert_metrics
+from bsa_judge.service.draining import DRAINED_MESSAGE, UntilDraining
 
 
 class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
@@ -26,6 +27,7 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
         self._heavy_calls = 0  # heavy ComputeMetrics calls running (see _heavy_slot)
+        self._draining = asyncio.Event()  # set when the server stops (see drain)
 
     # --- Generate (issue: generation) ---------------------------------------------------
     async def Generate(  # noqa: N802 - gRPC method name
@@ -63,9 +65,10 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
     ) -> AsyncIterator[judge_pb2.JudgeTracesResponse]:
         self._runtime.judges.ensure_configured()
         settings = self._runtime.settings
+        requests = UntilDraining(request_iterator, self._draining)
         verdicts = judge_stream(
             self._runtime.judges,
-            convert_judging.stream_requests(request_iterator),
+            convert_judging.stream_requests(requests),
             max_in_flight=settings.stream_max_in_flight,
             max_field_bytes=settings.max_field_bytes,
         )
@@ -75,6 +78,13 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
                 yield judge_pb2.JudgeTracesResponse(
                     key=key, verdict=convert_judging.verdict_to_proto(verdict)
                 )
+        if requests.cut:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, DRAINED_MESSAGE)
+
+    def drain(self) -> None:
+        """The server is stopping: open JudgeTraces streams read no further message, deliver
+        the verdicts of those read, and end UNAVAILABLE (see UntilDraining)."""
+        self._draining.set()
 
     # --- ComputeMetrics (issue: metrics) --------------------------------------------------
     async def ComputeMetrics(  # noqa: N802
