@@ -74,7 +74,7 @@ test: $(STAMP) lint typecheck buflint hadolint k8s-validate prometheus
 
 # The long form of the fuzzing suite: 8 properties x 1,250 examples = 10,000 cases.
 fuzz: $(STAMP)
-	BSA_JUDGE_FUZZ_EXAMPLES=1250 $(BIN)/pytest -q -p no:randomly tests/hardening/test_fuzz.py
+	BSA_JUDGE_FUZZ_EXAMPLES=1250 $(BIN)/pytest -q tests/hardening/test_fuzz.py
 
 # The long reliability run: 64 streams at half capacity for a few minutes (bench/RESULTS.md).
 bench-load: $(STAMP)
