@@ -63,3 +63,15 @@ async def test_truncated_json_past_the_retry_budget_is_an_upstream_error() -> No
     assert verdict.safety.status == judge_pb2.JUDGMENT_STATUS_UPSTREAM_ERROR
     assert verdict.safety.error == "always-truncating: server_error: reply is not JSON"
     assert verdict.thinking_label == judge_pb2.THINKING_LABEL_RISK_IDENTIFIED
+
+
+async def test_the_sdks_retries_and_truncated_reply_retries_share_one_budget() -> None:
+    truncated = Failure(200, raw_body=b'{"choices": [')
+    server_error = Failure(500, headers={"retry-after-ms": "1"})
+    script, calls = scripted({SAFETY: [server_error, truncated, truncated, reply("unused")]})
+    async with OpenAIStub(script) as stub:
+        judges = [judge_backend(stub, name="shared-budget", max_retries=2)]
+        async with judge_service(stub, judges=judges) as client:
+            verdict = (await client.judge_trace(judge_pb2.JudgeTraceRequest(trace=trace()))).verdict
+    assert calls[SAFETY] == 3  # one call and its two retries, whoever made them
+    assert verdict.safety.error == "shared-budget: server_error: reply is not JSON"

@@ -177,8 +177,17 @@ def _describe(error: Exception) -> str:
 
 
 # A reply that is not a JSON object (a body cut short by a proxy or a crashing server) is
-# asked again, at most max_retries times, after this delay doubled on each attempt.
+# asked again within the call's max_retries (shared with the SDK's own retries), after this
+# delay doubled on each attempt.
 _MALFORMED_RETRY_DELAY_S = 0.25
+
+
+def _retries_made(response: httpx2.Response) -> int:
+    """How many retries the SDK made before this reply (its x-stainless-retry-count)."""
+    try:
+        return int(response.request.headers.get("x-stainless-retry-count", "0"))
+    except (RuntimeError, ValueError):  # no request attached, or a header not ours
+        return 0
 
 
 def _json_object(response: httpx2.Response) -> dict[str, Any] | None:
@@ -239,26 +248,31 @@ class ChatEndpoint:
         typed request transform and response models, which cost about 40% of the CPU of a
         call; callers read only the fields they need.
         """
-        body: object = None
-        for attempt in range(self.config.max_retries + 1):
-            if attempt:  # the previous reply was not a JSON object: a retry, as for a 5xx
-                telemetry.UPSTREAM_RETRIES.labels(self.name, FailureCause.SERVER_ERROR.value).inc()
-                await asyncio.sleep(_MALFORMED_RETRY_DELAY_S * 2 ** (attempt - 1))
+        retries_left = self.config.max_retries  # shared by the SDK's retries and ours
+        malformed = 0
+        while True:
             async with self._limit:
                 try:
                     response: httpx2.Response = await self._client.post(
                         "/chat/completions",
                         body={"model": self.config.model, "messages": list(messages), **params},
                         cast_to=httpx2.Response,
+                        options={"max_retries": retries_left},
                     )
                 except openai.OpenAIError as error:
                     raise self._failure(error) from error
             body = _json_object(response)
             if body is not None:
                 break
-        if not isinstance(body, dict):
-            telemetry.UPSTREAM_ERRORS.labels(self.name, FailureCause.SERVER_ERROR.value).inc()
-            raise UpstreamFailure(self.name, FailureCause.SERVER_ERROR, "reply is not JSON")
+            retries_left -= _retries_made(response)
+            if retries_left <= 0:
+                telemetry.UPSTREAM_ERRORS.labels(self.name, FailureCause.SERVER_ERROR.value).inc()
+                raise UpstreamFailure(self.name, FailureCause.SERVER_ERROR, "reply is not JSON")
+            # Not a JSON object (a body cut short): a retry, as for a 5xx.
+            telemetry.UPSTREAM_RETRIES.labels(self.name, FailureCause.SERVER_ERROR.value).inc()
+            await asyncio.sleep(_MALFORMED_RETRY_DELAY_S * 2**malformed)
+            retries_left -= 1
+            malformed += 1
         usage = body.get("usage")
         if isinstance(usage, dict):
             self._count_tokens(usage.get("prompt_tokens"), usage.get("completion_tokens"))
