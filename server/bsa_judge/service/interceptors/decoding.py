@@ -15,7 +15,6 @@ are decoded in a worker thread, so the event loop keeps answering health checks 
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -23,7 +22,13 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from bsa_judge.errors import invalid
-from bsa_judge.service.interceptors.method_handler import behaviour_of, kind_of, with_behaviour
+from bsa_judge.service.interceptors.method_handler import (
+    CallScope,
+    around_each_call,
+    behaviour_of,
+    kind_of,
+    with_behaviour,
+)
 
 DECODE_IN_THREAD_BYTES = 1 << 20
 
@@ -54,28 +59,12 @@ async def decoded_stream(decode: Decoder, raws: AsyncIterable[bytes]) -> AsyncIt
 def _decoding(decode: Decoder, streaming_requests: bool, inner: Callable[..., Any]) -> Any:
     """A behaviour of the same shape as `inner` that decodes its raw request(s) first."""
 
-    async def request_of(raw: Any) -> Any:
+    async def scope_of(raw: Any, context: grpc.aio.ServicerContext[Any, Any]) -> CallScope:
         if streaming_requests:
-            return decoded_stream(decode, raw)
-        return await decoded(decode, raw, "request")
+            return CallScope(decoded_stream(decode, raw), context)
+        return CallScope(await decoded(decode, raw, "request"), context)
 
-    if inspect.isasyncgenfunction(inner):
-
-        async def stream_behaviour(
-            raw: Any, context: grpc.aio.ServicerContext[Any, Any]
-        ) -> AsyncIterator[Any]:
-            async for response in inner(await request_of(raw), context):
-                yield response
-
-        return stream_behaviour
-
-    async def behaviour(raw: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        response = inner(await request_of(raw), context)
-        if inspect.isawaitable(response):
-            response = await response
-        return response
-
-    return behaviour
+    return around_each_call(inner, scope_of)
 
 
 class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):

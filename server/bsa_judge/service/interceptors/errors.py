@@ -15,8 +15,7 @@ Statuses a servicer sets itself with `context.abort` pass through untouched.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
 import grpc
@@ -26,7 +25,12 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from bsa_judge.errors import FailedPrecondition, InvalidInput, NotFound, Overloaded
-from bsa_judge.service.interceptors.method_handler import behaviour_of, with_behaviour
+from bsa_judge.service.interceptors.method_handler import (
+    CallScope,
+    around_each_call,
+    behaviour_of,
+    with_behaviour,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -100,35 +104,25 @@ async def _abort(
     await context.abort(grpc_status.code, grpc_status.details, trailing_metadata=trailing)
 
 
+class _MappingScope(CallScope):
+    def __init__(
+        self, request: Any, context: grpc.aio.ServicerContext[Any, Any], method: str
+    ) -> None:
+        super().__init__(request, context)
+        self._method = method
+
+    async def failed(self, error: Exception) -> None:
+        if not isinstance(error, grpc.aio.AbortError):  # else the servicer chose its status
+            await _abort(self.context, self._method, error)
+
+
 def _mapping_errors(method: str, inner: Callable[..., Any]) -> Callable[..., Any]:
     """A behaviour of the same shape as `inner` that turns its exceptions into statuses."""
-    if inspect.isasyncgenfunction(inner):
 
-        async def stream_behaviour(
-            request: Any, context: grpc.aio.ServicerContext[Any, Any]
-        ) -> AsyncIterator[Any]:
-            try:
-                async for response in inner(request, context):
-                    yield response
-            except grpc.aio.AbortError:
-                raise  # the servicer chose its status
-            except Exception as error:
-                await _abort(context, method, error)
+    async def scope_of(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> CallScope:
+        return _MappingScope(request, context, method)
 
-        return stream_behaviour
-
-    async def behaviour(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        try:
-            response = inner(request, context)
-            if inspect.isawaitable(response):
-                response = await response
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:
-            await _abort(context, method, error)
-        return response
-
-    return behaviour
+    return around_each_call(inner, scope_of)
 
 
 class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
