@@ -6,7 +6,7 @@ and this script, the client. Each stream sends its share of the offered load at 
 (distinct traces, so the verdict cache never answers). Every few seconds the server's RSS is
 sampled from /proc. At the end every key must have exactly one verdict.
 
-    .venv/bin/python bench/load.py                          # 64 streams, 120 traces/s, 180 s
+    .venv/bin/python bench/load.py                          # 64 streams, 60 traces/s, 180 s
     .venv/bin/python bench/load.py --seconds 30 --rate 60   # a quick look
 
 Figures: traces/s delivered, verdicts not OK, stream errors, keys without a verdict or with
@@ -181,7 +181,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--rate",
         type=float,
-        default=120.0,
+        default=60.0,
         help="offered traces/s over all streams (about half the measured capacity, "
         "bench/RESULTS.md)",
     )

@@ -27,6 +27,7 @@ from bsa_judge_client.connection import (
     channel_options,
 )
 from bsa_judge_client.messages import as_message
+from bsa_judge_client.resubmission import Unanswered, resubmits
 
 
 class AsyncJudgeClient:
@@ -142,7 +143,7 @@ class AsyncJudgeClient:
         """
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
-        unanswered = _Unanswered()
+        unanswered = Unanswered()
         source = _each(requests)
         failed_in_a_row = 0
         retrying = False
@@ -160,13 +161,13 @@ class AsyncJudgeClient:
                 if unanswered.answered > answered_before:
                     failed_in_a_row = 0
                 failed_in_a_row += 1
-                if error.code() != grpc.StatusCode.UNAVAILABLE or failed_in_a_row > resubmissions:
+                if not resubmits(error, failed_in_a_row, resubmissions):
                     raise
                 retrying = True
 
     async def _judge_traces_once(
         self,
-        unanswered: _Unanswered,
+        unanswered: Unanswered,
         source: AsyncIterator[Any],
         max_in_flight: int,
         timeout_s: float | None,
@@ -240,28 +241,3 @@ async def _each(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]
     else:
         for item in items:
             yield item
-
-
-class _Unanswered:
-    """The traces of a judge_traces call sent and not yet answered, by key, in sending order."""
-
-    def __init__(self) -> None:
-        self._by_key: dict[str, list[judge_pb2.JudgeTracesRequest]] = {}
-        self.answered = 0
-
-    def __bool__(self) -> bool:
-        return bool(self._by_key)
-
-    def add(self, message: judge_pb2.JudgeTracesRequest) -> None:
-        self._by_key.setdefault(message.key, []).append(message)
-
-    def answer(self, key: str) -> None:
-        waiting = self._by_key.get(key)
-        if waiting:
-            waiting.pop(0)
-            if not waiting:
-                del self._by_key[key]
-        self.answered += 1
-
-    def messages(self) -> list[judge_pb2.JudgeTracesRequest]:
-        return [message for waiting in self._by_key.values() for message in waiting]
