@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hmac
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from typing import Any, NoReturn
 
 import grpc
 
-from bsa_judge.service.interceptors.method_handler import kind_of, with_behaviour
+from bsa_judge.service.interceptors.method_handler import Continuation, kind_of, with_behaviour
 from bsa_judge.settings import Settings
 
 OPEN_SERVICES = frozenset({"grpc.health.v1.Health"})
@@ -73,9 +73,7 @@ class BearerTokenAuth(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
+        continuation: Continuation,
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
         service = handler_call_details.method.lstrip("/").rpartition("/")[0]

@@ -15,7 +15,7 @@ are decoded in a worker thread, so the event loop keeps answering health checks 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -24,6 +24,7 @@ from google.protobuf.message import DecodeError
 from bsa_judge.errors import invalid
 from bsa_judge.service.interceptors.method_handler import (
     CallScope,
+    Continuation,
     around_each_call,
     behaviour_of,
     kind_of,
@@ -72,9 +73,7 @@ class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
+        continuation: Continuation,
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)

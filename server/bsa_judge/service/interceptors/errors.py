@@ -15,7 +15,7 @@ Statuses a servicer sets itself with `context.abort` pass through untouched.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import grpc
@@ -27,6 +27,7 @@ from grpc_status import rpc_status
 from bsa_judge.errors import FailedPrecondition, InvalidInput, NotFound, Overloaded
 from bsa_judge.service.interceptors.method_handler import (
     CallScope,
+    Continuation,
     around_each_call,
     behaviour_of,
     with_behaviour,
@@ -130,9 +131,7 @@ class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
+        continuation: Continuation,
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)

@@ -47,6 +47,11 @@ def behaviour_of(handler: grpc.RpcMethodHandler[Any, Any]) -> Callable[..., Any]
     return behaviour
 
 
+# What ServerInterceptor.intercept_service gets to call: the next interceptor, or the lookup.
+Continuation = Callable[
+    [grpc.HandlerCallDetails], Awaitable["grpc.RpcMethodHandler[Any, Any] | None"]
+]
+
 _SAME: Any = object()
 
 

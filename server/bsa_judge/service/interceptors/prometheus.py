@@ -10,7 +10,7 @@ their messages are counted both ways, whether the handler iterates and yields or
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import grpc
@@ -20,6 +20,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from bsa_judge import telemetry
 from bsa_judge.service.interceptors.method_handler import (
     CallScope,
+    Continuation,
     around_each_call,
     behaviour_of,
     kind_of,
@@ -183,9 +184,7 @@ class PrometheusInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
+        continuation: Continuation,
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
