@@ -24,7 +24,7 @@ from google.protobuf.message import DecodeError
 from bsa_judge.errors import invalid
 from bsa_judge.service.interceptors.method_handler import (
     CallScope,
-    Continuation,
+    HandlerInterceptor,
     around_each_call,
     behaviour_of,
     kind_of,
@@ -68,16 +68,13 @@ def _decoding(decode: Decoder, streaming_requests: bool, inner: Callable[..., An
     return around_each_call(inner, scope_of)
 
 
-class RequestDecodingInterceptor(grpc.aio.ServerInterceptor):
+class RequestDecodingInterceptor(HandlerInterceptor):
     """Decodes requests next to the servicer (see the module docstring). Innermost."""
 
-    async def intercept_service(
-        self,
-        continuation: Continuation,
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.request_deserializer is None:
+    def rebuilt(
+        self, handler: grpc.RpcMethodHandler[Any, Any], details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        if handler.request_deserializer is None:
             return handler
         streaming_requests = kind_of(handler) in ("client_stream", "bidi_stream")
         decode = handler.request_deserializer

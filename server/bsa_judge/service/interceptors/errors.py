@@ -27,7 +27,7 @@ from grpc_status import rpc_status
 from bsa_judge.errors import FailedPrecondition, InvalidInput, NotFound, Overloaded
 from bsa_judge.service.interceptors.method_handler import (
     CallScope,
-    Continuation,
+    HandlerInterceptor,
     around_each_call,
     behaviour_of,
     with_behaviour,
@@ -126,16 +126,10 @@ def _mapping_errors(method: str, inner: Callable[..., Any]) -> Callable[..., Any
     return around_each_call(inner, scope_of)
 
 
-class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
+class DomainErrorInterceptor(HandlerInterceptor):
     """Maps the exceptions of every RPC to statuses (see the module docstring)."""
 
-    async def intercept_service(
-        self,
-        continuation: Continuation,
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
-        method = handler_call_details.method
-        return with_behaviour(handler, _mapping_errors(method, behaviour_of(handler)))
+    def rebuilt(
+        self, handler: grpc.RpcMethodHandler[Any, Any], details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        return with_behaviour(handler, _mapping_errors(details.method, behaviour_of(handler)))

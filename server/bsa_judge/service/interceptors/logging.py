@@ -20,7 +20,7 @@ import structlog
 
 from bsa_judge.service.interceptors.method_handler import (
     CallScope,
-    Continuation,
+    HandlerInterceptor,
     around_each_call,
     behaviour_of,
     with_behaviour,
@@ -105,22 +105,12 @@ def _logging(method: str, metadata: Any, inner: Callable[..., Any]) -> Callable[
     return around_each_call(inner, scope_of)
 
 
-class RequestLogInterceptor(grpc.aio.ServerInterceptor):
+class RequestLogInterceptor(HandlerInterceptor):
     """Writes the `rpc` log line of every RPC and echoes its request id."""
 
-    async def intercept_service(
-        self,
-        continuation: Continuation,
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
+    def rebuilt(
+        self, handler: grpc.RpcMethodHandler[Any, Any], details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any]:
         return with_behaviour(
-            handler,
-            _logging(
-                handler_call_details.method,
-                handler_call_details.invocation_metadata,
-                behaviour_of(handler),
-            ),
+            handler, _logging(details.method, details.invocation_metadata, behaviour_of(handler))
         )

@@ -144,3 +144,20 @@ def around_each_call(inner: Callable[..., Any], scope_of: ScopeOf) -> Callable[.
         return response
 
     return behaviour
+
+
+class HandlerInterceptor(grpc.aio.ServerInterceptor):
+    """A server interceptor that rebuilds the handler of every method the server has
+    (unknown methods pass through: gRPC answers UNIMPLEMENTED itself)."""
+
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(handler_call_details)
+        return None if handler is None else self.rebuilt(handler, handler_call_details)
+
+    def rebuilt(
+        self, handler: grpc.RpcMethodHandler[Any, Any], details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        """The handler gRPC runs instead of `handler` for the call `details` describes."""
+        raise NotImplementedError

@@ -20,7 +20,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from bsa_judge import telemetry
 from bsa_judge.service.interceptors.method_handler import (
     CallScope,
-    Continuation,
+    HandlerInterceptor,
     around_each_call,
     behaviour_of,
     kind_of,
@@ -172,7 +172,7 @@ def initialize(service: ServiceDescriptor) -> None:
         _series((kind, service.full_name, method.name))
 
 
-class PrometheusInterceptor(grpc.aio.ServerInterceptor):
+class PrometheusInterceptor(HandlerInterceptor):
     """Records grpc_server_* metrics for every RPC the server handles.
 
     The JudgeService's series exist from the start, at zero (see `initialize`).
@@ -182,16 +182,11 @@ class PrometheusInterceptor(grpc.aio.ServerInterceptor):
         for service in services:
             initialize(service)
 
-    async def intercept_service(
-        self,
-        continuation: Continuation,
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        if handler is None:  # unknown method: gRPC answers UNIMPLEMENTED itself
-            return None
+    def rebuilt(
+        self, handler: grpc.RpcMethodHandler[Any, Any], details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any]:
         kind = kind_of(handler)
-        service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
+        service, _, method = details.method.lstrip("/").rpartition("/")
         return with_behaviour(
             handler, _observed((kind, service, method), kind, behaviour_of(handler))
         )
