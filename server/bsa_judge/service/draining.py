@@ -55,9 +55,13 @@ class UntilDraining(AsyncIterator[T]):
             self._drained.cancel()
             raise
 
-    def _stopped(self) -> StopAsyncIteration:
-        """Mark the stream cut: the rest of it stays unread."""
+    def close(self) -> None:
+        """Stop watching for the drain (a stream that ended another way)."""
         if self._drained is not None:
             self._drained.cancel()
+
+    def _stopped(self) -> StopAsyncIteration:
+        """Mark the stream cut: the rest of it stays unread."""
+        self.close()
         self.cut = True
         return StopAsyncIteration()

@@ -73,11 +73,14 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             max_field_bytes=settings.max_field_bytes,
         )
         # Leaving this loop (client cancel, deadline) closes the stream, cancelling its work.
-        async with aclosing(verdicts):
-            async for key, verdict in verdicts:
-                yield judge_pb2.JudgeTracesResponse(
-                    key=key, verdict=convert_judging.verdict_to_proto(verdict)
-                )
+        try:
+            async with aclosing(verdicts):
+                async for key, verdict in verdicts:
+                    yield judge_pb2.JudgeTracesResponse(
+                        key=key, verdict=convert_judging.verdict_to_proto(verdict)
+                    )
+        finally:
+            requests.close()
         if requests.cut:
             await context.abort(grpc.StatusCode.UNAVAILABLE, DRAINED_MESSAGE)
 
