@@ -125,17 +125,18 @@ class Settings(BaseSettings):
     )
     verdict_cache_size: int = Field(default=100_000, ge=0, description="Verdicts kept in memory.")
 
-    # Metrics
-    metrics_heavy_samples: int = Field(
-        default=100_000,
+    # Heavy calls
+    heavy_request_bytes: int = Field(
+        default=8 * 1024 * 1024,
         ge=1,
-        description="A ComputeMetrics call with at least this many inline samples is heavy.",
+        description="A call whose request is larger than this is heavy (ComputeMetrics with "
+        "inline samples: about 30 bytes a sample).",
     )
-    metrics_max_heavy_calls: int = Field(
+    max_heavy_calls: int = Field(
         default=2,
         ge=1,
-        description="Heavy ComputeMetrics calls run at once (about 0.5 GB each per million "
-        "samples); more are refused RESOURCE_EXHAUSTED.",
+        description="Heavy calls run at once (about 0.5 GB each per million samples); more "
+        "are refused RESOURCE_EXHAUSTED before their request is decoded.",
     )
 
     # Generation

@@ -13,6 +13,7 @@ from bsa_judge.runtime import Runtime
 from bsa_judge.service.interceptors.auth import BearerTokenAuth, load_tokens
 from bsa_judge.service.interceptors.decoding import RequestDecodingInterceptor
 from bsa_judge.service.interceptors.errors import DomainErrorInterceptor
+from bsa_judge.service.interceptors.heavy import HeavyCallLimit
 from bsa_judge.service.interceptors.logging import RequestLogInterceptor
 from bsa_judge.service.interceptors.prometheus import PrometheusInterceptor
 from bsa_judge.service.metrics_endpoint import MetricsEndpoint
@@ -67,12 +68,14 @@ async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
     # refuses before the servicer runs; the error mapping sits next to the servicer, so
     # everything outside it sees the final status code; requests are decoded innermost, so
     # that undecodable bytes are logged, counted, refused by auth and answered
-    # INVALID_ARGUMENT like any other bad input.
+    # INVALID_ARGUMENT like any other bad input; heavy calls past their limit are refused
+    # before their request is decoded.
     interceptors: list[grpc.aio.ServerInterceptor] = [
         RequestLogInterceptor(),
         PrometheusInterceptor(),
         *([BearerTokenAuth(tokens)] if tokens else []),
         DomainErrorInterceptor(),
+        HeavyCallLimit(settings.heavy_request_bytes, settings.max_heavy_calls),
         RequestDecodingInterceptor(),
     ]
     server = grpc.aio.server(interceptors=interceptors, options=options)

@@ -6,14 +6,13 @@ Domain errors raised here (bsa_judge.errors) become gRPC statuses in the error i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import aclosing, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import grpc
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
-from bsa_judge import telemetry
-from bsa_judge.errors import FailedPrecondition, Overloaded
+from bsa_judge.errors import FailedPrecondition
 from bsa_judge.judging.stream import judge_stream
 from bsa_judge.metrics.compute import metrics_for
 from bsa_judge.runtime import Runtime
@@ -26,7 +25,6 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        self._heavy_calls = 0  # heavy ComputeMetrics calls running (see _heavy_slot)
         self._draining = asyncio.Event()  # set when the server stops (see drain)
 
     # --- Generate (issue: generation) ---------------------------------------------------
@@ -100,35 +98,8 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
         if request.WhichOneof("source") == "run_id":
             raise FailedPrecondition("storage is not configured")
         options = convert_metrics.metrics_options(request)
-        with self._heavy_slot(len(request.inline.samples)):
-            # Up to millions of samples to convert and score: off the event loop. Bad samples
-            # raise VerdictError, an InvalidInput naming inline.samples[<row>].<field>.
-            columns = await asyncio.to_thread(convert_metrics.inline_samples, request)
-            report = await asyncio.to_thread(metrics_for, columns, options)
+        # Up to millions of samples to convert and score: off the event loop. Bad samples
+        # raise VerdictError, an InvalidInput naming inline.samples[<row>].<field>.
+        columns = await asyncio.to_thread(convert_metrics.inline_samples, request)
+        report = await asyncio.to_thread(metrics_for, columns, options)
         return convert_metrics.metrics_response(report)
-
-    @contextmanager
-    def _heavy_slot(self, samples: int) -> Iterator[None]:
-        """Hold one of the metrics_max_heavy_calls slots when `samples` makes a call heavy.
-
-        Each heavy call peaks at about 0.5 GB per million samples: past the limit a call is
-        refused at once (RESOURCE_EXHAUSTED, which callers retry later) rather than queued,
-        since a queued request would hold its decoded samples in memory while it waits.
-        """
-        settings = self._runtime.settings
-        if samples < settings.metrics_heavy_samples:
-            yield
-            return
-        if self._heavy_calls >= settings.metrics_max_heavy_calls:
-            raise Overloaded(
-                f"{self._heavy_calls} ComputeMetrics calls of at least "
-                f"{settings.metrics_heavy_samples} samples are running, the most at once "
-                "(metrics_max_heavy_calls): retry later"
-            )
-        self._heavy_calls += 1
-        telemetry.HEAVY_METRICS_CALLS.inc()
-        try:
-            yield
-        finally:
-            self._heavy_calls -= 1
-            telemetry.HEAVY_METRICS_CALLS.dec()
