@@ -6,8 +6,8 @@ and 2.7 s health checks).
 `--samples` samples at once (built as bytes, sent as they are), polls health every 50 ms and
 samples the server's RSS from /proc every 50 ms until every call has ended.
 
-    .venv/bin/python bench/heavy_metrics.py                               # max_heavy_calls 2 (the default)
-    .venv/bin/python bench/heavy_metrics.py --max-heavy-calls 6           # no effective limit
+    .venv/bin/python bench/heavy_metrics.py                      # max_heavy_calls 2, the default
+    .venv/bin/python bench/heavy_metrics.py --max-heavy-calls 6  # no effective limit
 """
 
 from __future__ import annotations
