@@ -29,6 +29,10 @@ from bsa_judge_client.connection import (
 from bsa_judge_client.messages import as_message
 from bsa_judge_client.resubmission import Unanswered, resubmits
 
+# What writing to a call that has ended raises: grpc.aio raises InvalidStateError when the
+# status has already arrived (a server that stopped reading), RpcError otherwise.
+_CALL_ENDED = (grpc.RpcError, asyncio.InvalidStateError)
+
 
 class AsyncJudgeClient:
     """asyncio client of the judge service. Use it with `async with`, or `await close()`.
@@ -194,11 +198,12 @@ class AsyncJudgeClient:
                     unanswered.add(message)  # before waiting: a cut stream sends it again
                     await window.acquire()
                     await call.write(message)
-            except grpc.RpcError:
+            except _CALL_ENDED:
                 return  # the call has ended; reading reports its status
             except Exception as error:  # a bad request, or the iterable itself failed
                 failure.append(error)
-            await call.done_writing()
+            with contextlib.suppress(*_CALL_ENDED):
+                await call.done_writing()
 
         sender = asyncio.create_task(send())
         try:
@@ -213,7 +218,7 @@ class AsyncJudgeClient:
             raise
         finally:
             sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
+            with contextlib.suppress(asyncio.CancelledError, *_CALL_ENDED):
                 await sender
             call.cancel()  # no-op once finished; stops the call if the caller broke off
         if failure:
