@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PROTO_SRC := protos/bsa/judge/v1/judge.proto
 PROTO_OUT := client/src
 
-.PHONY: install proto lint typecheck buflint stubcheck test unit demo serve clean hadolint k8s-validate prometheus
+.PHONY: install proto lint typecheck buflint stubcheck test unit demo serve clean hadolint k8s-validate prometheus fuzz bench-load
 
 $(STAMP): pyproject.toml client/pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,14 @@ test: $(STAMP) lint typecheck buflint hadolint k8s-validate prometheus
 # The fast part: use cases and core logic on fakes (tests/unit: no sockets, no processes).
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
+
+# The long form of the fuzzing suite: 8 properties x 1,250 examples = 10,000 cases.
+fuzz: $(STAMP)
+	BSA_JUDGE_FUZZ_EXAMPLES=1250 $(BIN)/pytest -q tests/hardening/test_fuzz.py
+
+# The long reliability run: 64 streams at half capacity for a few minutes (bench/RESULTS.md).
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py
 
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py
