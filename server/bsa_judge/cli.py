@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bsa_judge.commands import health, metrics, serve
+from bsa_judge.commands import health, metrics, report, serve
 
-_COMMANDS = (serve, metrics, health)
+_COMMANDS = (serve, metrics, report, health)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
