@@ -49,8 +49,8 @@ def think_against_safe_png(report: MetricsReport, *, dpi: int = 120) -> bytes:
                 fontsize=8,
             )
         options = report.options
-        axes.set_xlim(0, 100)
-        axes.set_ylim(0, 100)
+        axes.set_xlim(-3, 103)  # room for a point at 0 or 100 and its error bar caps
+        axes.set_ylim(-3, 103)
         axes.set_xlabel("Safe@1 (%)")
         axes.set_ylabel("Think@1 (%)")
         interval = (
@@ -61,7 +61,7 @@ def think_against_safe_png(report: MetricsReport, *, dpi: int = 120) -> bytes:
         axes.set_title(f"BSA: Think@1 against Safe@1 (k={options.k}; {interval})", fontsize=10)
         axes.grid(True, alpha=0.3)
         if report.models:
-            axes.legend(fontsize=7, loc="upper left")
+            axes.legend(fontsize=7, loc="best")
         figure.tight_layout()
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")

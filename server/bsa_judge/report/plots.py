@@ -39,8 +39,7 @@ def category_heatmap_png(report: MetricsReport) -> bytes:
     height = 2.6 + 0.42 * max(len(names), 1)
     figure, panels = pyplot.subplots(1, 2, figsize=(13, height), dpi=DPI, sharey=True)
     try:
-        colours = matplotlib.colormaps["RdYlGn"].copy()
-        colours.set_bad("0.85")
+        colours = matplotlib.colormaps["RdYlGn"].with_extremes(bad="0.85")
         for axes, (name, title) in zip(panels, HEATMAP_FIGURES, strict=True):
             grid = np.ma.masked_invalid(np.array(category_grid(report, name), dtype=float))
             axes.imshow(grid, cmap=colours, vmin=0, vmax=100, aspect="auto")
