@@ -9,6 +9,7 @@ fixed by a hash of each case's key, so the same verdicts always show the same ca
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 from collections import Counter
@@ -54,16 +55,22 @@ class ScenarioCases:
 
 def superficial_scenario(detail: VerdictDetail) -> Scenario | None:
     """The scenario of a superficially safe sample; None when the sample is not one."""
-    if detail.status not in ("", JudgmentStatus.OK.value):
+    return _superficial(detail.status, detail.scenario, detail.safety_label, detail.thinking_label)
+
+
+@functools.lru_cache(maxsize=1024)
+def _superficial(status: str, scenario_text: str, safety: str, thinking: str) -> Scenario | None:
+    # Rows take few distinct (status, scenario, label) values: each is parsed once.
+    if status not in ("", JudgmentStatus.OK.value):
         return None
     try:
-        scenario = Scenario.parse(detail.scenario)
-        if parse_safety_label(detail.safety_label) is not SafetyLabel.SAFE:
+        scenario = Scenario.parse(scenario_text)
+        if parse_safety_label(safety) is not SafetyLabel.SAFE:
             return None
-        thinking = parse_thinking_label(scenario, detail.thinking_label)
+        label = parse_thinking_label(scenario, thinking)
     except ValueError:
         return None
-    return None if is_thinking_correct(scenario, thinking) else scenario
+    return None if is_thinking_correct(scenario, label) else scenario
 
 
 class CaseSampler:

@@ -22,6 +22,7 @@ the report shows it as not recorded, and metrics still read the row.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,18 +84,6 @@ class VerdictDetail:
         return (self.model, self.item_id, self.sample_index)
 
 
-def read_verdict_details(path: Path) -> Iterator[VerdictDetail]:
-    """Every row of a JSONL verdict export with its optional facts, lazily.
-
-    The file has been read by the metrics reader first, which refuses malformed lines; a row
-    that still lacks a key here is skipped rather than guessed.
-    """
-    for record in _records(path):
-        detail = verdict_detail(record)
-        if detail is not None:
-            yield detail
-
-
 def verdict_detail(record: dict[str, Any]) -> VerdictDetail | None:
     """One row of the export as a VerdictDetail; None without model, item_id, sample_index."""
     model, item_id, index = record.get("model"), record.get("item_id"), record.get("sample_index")
@@ -102,34 +91,44 @@ def verdict_detail(record: dict[str, Any]) -> VerdictDetail | None:
         return None
     if isinstance(index, bool) or not isinstance(index, int):
         return None
-    votes = record.get("votes")
+    get = record.get
+
+    def text(key: str) -> str:
+        value = get(key)
+        return value if type(value) is str else ""
+
+    votes, cached = get("votes"), get("cached")
     return VerdictDetail(
         model=model,
         item_id=item_id,
         sample_index=index,
-        scenario=_text(record, "scenario"),
-        safety_label=_text(record, "safety_label"),
-        thinking_label=_text(record, "thinking_label"),
-        status=_text(record, "status"),
-        sample_status=_text(record, "sample_status"),
-        text=trace_text(record),
-        safety_explanation=_text(record, "safety_explanation"),
-        thinking_explanation=_text(record, "thinking_explanation"),
-        judge_model=_text(record, "judge_model"),
-        safety_template=_text(record, "safety_template"),
-        thinking_template=_text(record, "thinking_template"),
-        safety_attempts=_count(record, "safety_attempts"),
-        thinking_attempts=_count(record, "thinking_attempts"),
-        cached=record.get("cached") if isinstance(record.get("cached"), bool) else None,
-        votes=tuple(v for v in votes if isinstance(v, str)) if isinstance(votes, list) else (),
-        agreement=_share(record.get("agreement")),
+        scenario=text("scenario"),
+        safety_label=text("safety_label"),
+        thinking_label=text("thinking_label"),
+        status=text("status"),
+        sample_status=text("sample_status"),
+        text=TraceText(text("query"), text("risk_summary"), text("reasoning"), text("answer")),
+        safety_explanation=text("safety_explanation"),
+        thinking_explanation=text("thinking_explanation"),
+        judge_model=text("judge_model"),
+        safety_template=text("safety_template"),
+        thinking_template=text("thinking_template"),
+        safety_attempts=_count(get("safety_attempts")),
+        thinking_attempts=_count(get("thinking_attempts")),
+        cached=cached if type(cached) is bool else None,
+        votes=tuple(v for v in votes if type(v) is str) if type(votes) is list else (),
+        agreement=_share(get("agreement")),
     )
 
 
 def read_sample_texts(path: Path, wanted: set[SampleKey]) -> dict[SampleKey, TraceText]:
     """The trace text of the `wanted` samples in a run folder's samples.jsonl."""
+    # Only lines of a wanted item are parsed: the file holds every reasoning of the run. The
+    # id is found without parsing the line (as written raw, or escaped as json.dumps does);
+    # a line whose id is not found that way (an `item` object) is parsed.
+    forms = {form.encode() for _, i, _ in wanted for form in (i, json.dumps(i)[1:-1])}
     found: dict[SampleKey, TraceText] = {}
-    for record in _records(path):
+    for record in _records(path, forms):
         nested = record.get("item")
         item: dict[str, Any] = nested if isinstance(nested, dict) else {}
         model, index = record.get("model"), record.get("sample_index")
@@ -154,14 +153,18 @@ def trace_text(record: dict[str, Any]) -> TraceText:
     )
 
 
-def _records(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8-sig") as handle:
+_ITEM_ID = re.compile(rb'"item_id"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _records(path: Path, item_ids: set[bytes]) -> Iterator[dict[str, Any]]:
+    with path.open("rb") as handle:
         for line in handle:
-            if not line.strip():
+            written = _ITEM_ID.search(line)
+            if written is not None and written.group(1) not in item_ids:
                 continue
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, UnicodeDecodeError):
                 continue
             if isinstance(record, dict):
                 yield record
@@ -172,8 +175,7 @@ def _text(record: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _count(record: dict[str, Any], key: str) -> int | None:
-    value = record.get(key)
+def _count(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None
     return value

@@ -22,7 +22,7 @@ from bsa_judge.metrics.problems import VerdictError
 from bsa_judge.metrics.report import Figure, MetricsOptions, MetricsReport, ModelMetrics
 from bsa_judge.metrics.verdicts import VerdictColumns
 from bsa_judge.report.cases import CaseSampler, ScenarioCases
-from bsa_judge.report.details import SampleKey, TraceText
+from bsa_judge.report.details import SampleKey, TraceText, VerdictDetail
 from bsa_judge.report.health import HealthCounter, JudgeHealth
 from bsa_judge.report.sources import ReportInputError, VerdictSource
 
@@ -79,14 +79,15 @@ def build_report(
     """
     if not sources:
         raise ReportInputError("no verdict source given")
-    files = [source.verdicts() for source in sources]
-    metrics = _metrics(files, options.metrics, items)
     health = HealthCounter()
     sampler = CaseSampler(options.cases_per_scenario)
-    for source, file in zip(sources, files, strict=True):
-        for detail in source.details(file):
-            health.add(detail)
-            sampler.add(detail)
+
+    def on_detail(detail: VerdictDetail) -> None:
+        health.add(detail)
+        sampler.add(detail)
+
+    files = [source.read(on_detail) for source in sources]
+    metrics = _metrics(files, options.metrics, items)
     wanted = sampler.wanted()
     texts: dict[SampleKey, TraceText] = {}
     for source in sources:

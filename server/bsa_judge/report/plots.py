@@ -42,7 +42,9 @@ def category_heatmap_png(report: MetricsReport) -> bytes:
         colours = matplotlib.colormaps["RdYlGn"].with_extremes(bad="0.85")
         for axes, (name, title) in zip(panels, HEATMAP_FIGURES, strict=True):
             grid = np.ma.masked_invalid(np.array(category_grid(report, name), dtype=float))
-            axes.imshow(grid, cmap=colours, vmin=0, vmax=100, aspect="auto")
+            axes.imshow(
+                grid, cmap=colours, vmin=0, vmax=100, aspect="auto", interpolation="nearest"
+            )
             axes.set_title(title, fontsize=10)
             axes.set_xticks(range(len(PRIMARY_CATEGORIES)))
             axes.set_xticklabels(PRIMARY_CATEGORIES, rotation=40, ha="right", fontsize=7)

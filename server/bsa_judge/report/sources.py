@@ -1,17 +1,17 @@
 """Where verdict rows come from: verdict files and run folders, behind one small port.
 
 A `VerdictSource` gives the rows metrics score (as a located `VerdictFile`, so that bad
-input is reported by file, row and column), the optional facts of each row, and the text of
-the traces judged. A source that reads a stored run from a server implements the same three
-methods.
+input is reported by file, row and column), passes each row with its optional facts to the
+caller as it reads it (one pass over the file), and gives the text of the traces judged. A
+source that reads a stored run from a server implements the same two methods.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bsa_judge.metrics.files import VerdictFile, read_verdict_file
 from bsa_judge.metrics.problems import UnreadableFile
@@ -21,12 +21,15 @@ from bsa_judge.report.details import (
     VerdictDetail,
     details_from_columns,
     read_sample_texts,
-    read_verdict_details,
+    verdict_detail,
 )
 
 #: What a run folder (written by `bsa-judge run`) holds, by file name.
 RUN_VERDICTS = "verdicts.jsonl"
 RUN_SAMPLES = "samples.jsonl"
+
+#: Receives each verdict row, with whatever optional facts it carries.
+DetailSink = Callable[[VerdictDetail], object]
 
 
 class ReportInputError(Exception):
@@ -41,12 +44,11 @@ class VerdictSource(Protocol):
         """How the user names the source (a path), for messages."""
         ...
 
-    def verdicts(self) -> VerdictFile:
-        """The rows to score; raises ReportInputError naming the source."""
-        ...
+    def read(self, on_detail: DetailSink) -> VerdictFile:
+        """The rows to score, each also passed to `on_detail` with its optional facts.
 
-    def details(self, verdicts: VerdictFile) -> Iterator[VerdictDetail]:
-        """Each row of `verdicts` (as `verdicts()` read them) with its optional facts."""
+        Raises ReportInputError naming the source.
+        """
         ...
 
     def trace_texts(self, wanted: set[SampleKey]) -> dict[SampleKey, TraceText]:
@@ -64,13 +66,8 @@ class VerdictFileSource:
     def name(self) -> str:
         return str(self.path)
 
-    def verdicts(self) -> VerdictFile:
-        return _read(self.path)
-
-    def details(self, verdicts: VerdictFile) -> Iterator[VerdictDetail]:
-        if verdicts.line_numbers is None:  # an official CSV: labels only
-            return details_from_columns(verdicts)
-        return read_verdict_details(self.path)
+    def read(self, on_detail: DetailSink) -> VerdictFile:
+        return _read(self.path, on_detail)
 
     def trace_texts(self, wanted: set[SampleKey]) -> dict[SampleKey, TraceText]:
         return {}
@@ -86,14 +83,11 @@ class RunFolderSource:
     def name(self) -> str:
         return str(self.path)
 
-    def verdicts(self) -> VerdictFile:
+    def read(self, on_detail: DetailSink) -> VerdictFile:
         verdicts = self.path / RUN_VERDICTS
         if not verdicts.is_file():
             raise ReportInputError(f"{self.path}: a run folder needs {RUN_VERDICTS}; none found")
-        return _read(verdicts)
-
-    def details(self, verdicts: VerdictFile) -> Iterator[VerdictDetail]:
-        return read_verdict_details(self.path / RUN_VERDICTS)
+        return _read(verdicts, on_detail)
 
     def trace_texts(self, wanted: set[SampleKey]) -> dict[SampleKey, TraceText]:
         samples = self.path / RUN_SAMPLES
@@ -109,10 +103,19 @@ def source_for(path: Path) -> VerdictSource:
     return VerdictFileSource(path)
 
 
-def _read(path: Path) -> VerdictFile:
+def _read(path: Path, on_detail: DetailSink) -> VerdictFile:
+    def on_record(record: dict[str, Any]) -> None:
+        detail = verdict_detail(record)
+        if detail is not None:
+            on_detail(detail)
+
     try:
-        return read_verdict_file(path)
+        file = read_verdict_file(path, on_record)
     except UnreadableFile as error:
         raise ReportInputError(f"{path}: {error}") from None
     except OSError as error:
         raise ReportInputError(f"{path}: {error.strerror or error}") from None
+    if file.line_numbers is None:  # an official CSV: labels only
+        for detail in details_from_columns(file):
+            on_detail(detail)
+    return file
