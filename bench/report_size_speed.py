@@ -102,15 +102,19 @@ def main() -> None:
         output = Path(scratch) / "report.html"
         command = [sys.executable, "-m", "bsa_judge.cli", "report", str(folder),
                    "--dataset", str(DATASET), "--output", str(output)]  # fmt: skip
-        timings = []
+        timings, cpu = [], []
         for _ in range(3):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             subprocess.run(command, check=True, capture_output=True)
             timings.append(time.perf_counter() - started)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"python {platform.python_version()}, {platform.machine()}")
         print(f"bsa-judge report, {MODELS} models x {ITEMS} items x {K} samples: "
               f"{', '.join(f'{t:.2f}' for t in timings)} s (fastest {min(timings):.2f} s), "
+              f"CPU {', '.join(f'{t:.2f}' for t in cpu)} s, "
               f"page {output.stat().st_size / 1e6:.2f} MB, peak RSS {peak_mb:.0f} MB")  # fmt: skip
 
 

@@ -56,7 +56,7 @@ class Page:
     requests: list[str] = field(default_factory=list)
     loaded: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def send(self, method: str, **params: Any) -> dict[str, Any]:
+    async def send(self, method: str, **params: Any) -> Any:
         """One protocol command in this tab; its result."""
         return await self.browser.send(method, session=self.session, **params)
 
