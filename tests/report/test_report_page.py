@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,26 @@ def test_bad_input_exits_2_naming_the_file_row_and_column(
         f"bsa-judge report: {empty_run}: a run folder needs verdicts.jsonl; none found\n"
     )
     assert not output.exists()
+
+
+def test_samples_may_nest_the_item_and_carry_its_text(tmp_path: Path) -> None:
+    run = write_run_folder(tmp_path / "run")
+    nested = [
+        {"model": "shallow-model", "sample_index": 0, "reasoning": "Nested reasoning.",
+         "answer": "Nested answer.",
+         "item": {"id": item.id, "query": f"Nested query of {item.id}",
+                  "risk_summary": f"Nested risk of {item.id}"}}
+        for item in ITEMS
+    ]  # fmt: skip
+    (run / "samples.jsonl").write_text(
+        "not json\n" + "".join(json.dumps(sample) + "\n" for sample in nested), encoding="utf-8"
+    )
+
+    report = build_report([RunFolderSource(run)], OPTIONS)
+
+    (ro_case,) = report.cases[0].shown
+    assert (ro_case.text.query, ro_case.text.risk_summary) == (
+        "Nested query of ro-1",
+        "Nested risk of ro-1",
+    )
+    assert (ro_case.text.reasoning, ro_case.text.answer) == ("Nested reasoning.", "Nested answer.")

@@ -14,9 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bsa_judge.commands.metrics import DEFAULT_K, DEFAULT_RESAMPLES, _alpha, _at_least
-from bsa_judge.metrics.policy import MissingSamplePolicy
-from bsa_judge.metrics.report import OFFICIAL_ALPHA, MetricsOptions
+from bsa_judge.commands.metrics import _at_least, add_scoring_arguments, scoring_options
 
 _BAD_INPUT = 2
 
@@ -46,19 +44,7 @@ def register(subcommands: Any) -> None:
         metavar="CSV",
         help="official dataset CSV: risk categories, queries and risk summaries by item id",
     )
-    parser.add_argument("--k", type=_at_least(1), default=DEFAULT_K, help="samples per item")
-    parser.add_argument("--alpha", type=_alpha, default=OFFICIAL_ALPHA, help="F-score weight")
-    parser.add_argument(
-        "--policy",
-        choices=[p.value.replace("_", "-") for p in MissingSamplePolicy],
-        default=MissingSamplePolicy.COUNT_USABLE_FOR_AT_1.value.replace("_", "-"),
-        help="how items with fewer than k usable samples count (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--bootstrap", type=_at_least(0), default=DEFAULT_RESAMPLES, metavar="N",
-        help=f"bootstrap resamples for 95%% intervals (default {DEFAULT_RESAMPLES})",
-    )  # fmt: skip
-    parser.add_argument("--seed", type=_at_least(0), default=0, help="bootstrap seed")
+    add_scoring_arguments(parser)
     parser.add_argument(
         "--cases", type=_at_least(0), default=5, metavar="N",
         help="superficial-safety cases shown per scenario (default 5)",
@@ -74,13 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from bsa_judge.report.sources import ReportInputError, source_for
 
     options = ReportOptions(
-        metrics=MetricsOptions(
-            k=args.k,
-            alpha=args.alpha,
-            policy=MissingSamplePolicy.parse(args.policy),
-            bootstrap_resamples=args.bootstrap,
-            seed=args.seed,
-        ),
+        metrics=scoring_options(args),
         cases_per_scenario=args.cases,
         title=args.title,
     )

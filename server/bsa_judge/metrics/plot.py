@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
+from typing import Any
 
 from bsa_judge.metrics.report import MetricsReport
 
@@ -63,8 +64,13 @@ def think_against_safe_png(report: MetricsReport, *, dpi: int = 120) -> bytes:
         if report.models:
             axes.legend(fontsize=7, loc="best")
         figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
+        return png_bytes(figure)
     finally:
         pyplot.close(figure)
+
+
+def png_bytes(figure: Any) -> bytes:
+    """A matplotlib figure as PNG bytes, at the figure's own size and dpi."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import math
 
 from bsa_judge.benchmark.item import PRIMARY_CATEGORIES
+from bsa_judge.metrics.plot import png_bytes
 from bsa_judge.metrics.report import MetricsReport
 
 #: Heatmap panels: the figure of each category shown, and its title.
@@ -56,8 +56,6 @@ def category_heatmap_png(report: MetricsReport) -> bytes:
                     axes.text(column, row, text, ha="center", va="center", fontsize=7)
         figure.suptitle("BSA per primary risk category", fontsize=11)
         figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        return buffer.getvalue()
+        return png_bytes(figure)
     finally:
         pyplot.close(figure)
