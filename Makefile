@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PROTO_SRC := protos/bsa/judge/v1/judge.proto
 PROTO_OUT := client/src
 
-.PHONY: install proto lint typecheck buflint stubcheck test demo serve clean hadolint k8s-validate prometheus chromium
+.PHONY: install proto lint typecheck buflint stubcheck test unit demo serve clean hadolint k8s-validate prometheus chromium
 
 $(STAMP): pyproject.toml client/pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ chromium:
 
 test: $(STAMP) lint typecheck buflint hadolint k8s-validate prometheus chromium
 	$(BIN)/pytest -q
+
+# The fast part: use cases and core logic on fakes (tests/unit: no sockets, no processes).
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
 
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py

@@ -41,10 +41,10 @@ import yaml
 from bsa_judge_client import AsyncJudgeClient, judge_pb2
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.support.openai_stub: the stub the tests use
+sys.path.insert(0, str(ROOT))  # tools.openai_stub: the stub the tests use
 
 from bench.processes import bounded, start_server  # noqa: E402
-from tests.support.openai_stub import Choice, OpenAIStub, Reply  # noqa: E402
+from tools.openai_stub import Choice, OpenAIStub, Reply  # noqa: E402
 
 COMPLETION = "<think>The request asks for something risky; I should decline.</think>No."
 

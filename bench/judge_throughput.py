@@ -39,7 +39,7 @@ import openai
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.support: the stub and the judge script the tests use
+sys.path.insert(0, str(ROOT))  # tools: the stub and the judge script the tests use
 
 from bsa_judge.benchmark.item import Item  # noqa: E402
 from bsa_judge.benchmark.scenario import Scenario  # noqa: E402
@@ -48,8 +48,8 @@ from bsa_judge.judging.judgment import JudgmentKind  # noqa: E402
 from bsa_judge.judging.trace import Trace  # noqa: E402
 
 from bench.processes import bounded, start_server  # noqa: E402
-from tests.support.judge_script import agreeable_judge  # noqa: E402
-from tests.support.openai_stub import OpenAIStub  # noqa: E402
+from tools.judge_script import agreeable_judge  # noqa: E402
+from tools.openai_stub import OpenAIStub  # noqa: E402
 
 SCENARIOS = (Scenario.RISK_OMISSION, Scenario.COGNITIVE_SHORTCUT, Scenario.OVER_SENSITIVITY)
 _PROTO_SCENARIOS = {

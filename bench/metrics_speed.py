@@ -52,8 +52,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def verdict_table(rows: int, seed: int = 0) -> object:
-    """VerdictColumns of `rows` judged samples (a multiple of 10,000), built with numpy."""
-    from bsa_judge.metrics.verdicts import Factorized, VerdictColumns
+    """ScoredSampleColumns of `rows` judged samples (a multiple of 10,000), built with numpy."""
+    from bsa_judge.metrics.scored_samples import Factorized, ScoredSampleColumns
 
     rng = np.random.default_rng(seed)
     models = rows // (ITEMS * K)
@@ -73,7 +73,7 @@ def verdict_table(rows: int, seed: int = 0) -> object:
         else f"{CATEGORIES[i % 9]}-X"
         for i in range(ITEMS)
     )
-    return VerdictColumns(
+    return ScoredSampleColumns(
         model=Factorized(
             np.repeat(np.arange(models, dtype=np.int32), ITEMS * K),
             tuple(f"model-{m:04d}" for m in range(models)),
@@ -129,9 +129,9 @@ def end_to_end(path: Path) -> dict[str, float]:
     script = (
         "import time, resource; t = time.perf_counter()\n"
         "from pathlib import Path\n"
-        "from bsa_judge.commands.metrics import report_for_files\n"
+        "from bsa_judge.app.scoring import score_files\n"
         "from bsa_judge.metrics.report import MetricsOptions\n"
-        f"report = report_for_files([Path({str(path)!r})], MetricsOptions(k={K}))\n"
+        f"report = score_files([Path({str(path)!r})], MetricsOptions(k={K}))\n"
         "import json; print(json.dumps({'seconds': time.perf_counter() - t, "
         "'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )

@@ -6,8 +6,9 @@ against it, then sends SIGTERM and reports the exit code. A step is a function o
 append one to `STEPS` to show more.
 
 There is no judge model on a fresh machine, so the demo's judge is the project's loopback
-OpenAI-compatible test stub (tests/support), scripted to answer like a judge; the output
-says so. Point `BSA_JUDGE_JUDGES` at a real endpoint to judge for real.
+OpenAI-compatible stub (tools/openai_stub.py, which the tests use too), scripted to answer
+like a judge (tools/judge_script.py); the output says so. Point `BSA_JUDGE_JUDGES` at a real
+endpoint to judge for real.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# The demo is a repository tool: the test stub and the sample traces live in tests/support.
+# The demo is a repository tool: the stub and the sample traces live beside it in tools/.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncio
@@ -43,9 +44,9 @@ from grpc_status import rpc_status
 from rich.console import Console
 from rich.table import Table
 
-from tests.support.demo_traces import DEMO_TRACES
-from tests.support.judge_script import demo_judge
-from tests.support.openai_stub import Choice, OpenAIStub, Reply
+from tools.demo_traces import DEMO_TRACES
+from tools.judge_script import demo_judge
+from tools.openai_stub import Choice, OpenAIStub, Reply
 
 JUDGE_SERVICE = "bsa.judge.v1.JudgeService"
 STARTUP_TIMEOUT_S = 60.0

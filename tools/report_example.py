@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/report_example.py [OUTPUT_DIR]
 
-The demo's sample traces (tests/support/demo_traces.py) are judged by the real server
+The demo's sample traces (tools.demo_traces.py) are judged by the real server
 against the demo's scripted stub judge (both on loopback, as `make demo` does), written as a
 JSONL verdict export with the judging details and trace text, turned into a report with
 `bsa-judge report`'s code, opened in headless chromium and photographed. The PNG is reduced
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# A repository tool, as tools/demo.py: the stub, the traces and the browser live in tests/.
+# A repository tool, as tools/demo.py: it uses tools/ (stub, traces) and tests/ (browser).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncio
@@ -31,9 +31,9 @@ from PIL import Image
 
 from tests.judging.harness import judge_service
 from tests.support.browser import headless_chromium
-from tests.support.demo_traces import DEMO_TRACES
-from tests.support.judge_script import demo_judge
-from tests.support.openai_stub import OpenAIStub
+from tools.demo_traces import DEMO_TRACES
+from tools.judge_script import demo_judge
+from tools.openai_stub import OpenAIStub
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOT = REPO / "docs" / "report.png"

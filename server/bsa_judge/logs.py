@@ -19,8 +19,9 @@ from structlog.typing import Processor
 
 LogFormat = Literal["auto", "json", "console"]
 
-# Per-request HTTP lines of the upstream clients drown everything else at info.
-_CHATTY_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2")
+# Per-request HTTP lines of the upstream clients, and Alembic narrating each migration step,
+# drown everything else at info.
+_CHATTY_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "alembic")
 
 _SECRET_KEYS = frozenset({"api_key", "authorization", "token", "password", "secret", "bearer"})
 _SECRET_TEXT = re.compile(

@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,24 +27,16 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from bsa_judge.backends.endpoint_settings import EndpointSettings
+
 ENV_PREFIX = "BSA_JUDGE_"
 CONFIG_ENV = "BSA_JUDGE_CONFIG"
 
 
-class JudgeBackendSettings(BaseModel):
-    """One OpenAI-compatible judge endpoint."""
+class JudgeBackendSettings(EndpointSettings):
+    """One OpenAI-compatible judge endpoint: the endpoint, and how a judge asks it."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    base_url: str
-    model: str
-    api_key_env: str | None = Field(
-        default=None, description="Name of the environment variable that holds the API key."
-    )
     max_concurrency: int = Field(default=64, ge=1)
-    request_timeout_s: float = Field(default=120.0, gt=0)
-    max_retries: int = Field(default=3, ge=0)
     temperature: float = Field(default=0.0, ge=0, le=2)
     max_tokens: int = Field(default=2048, ge=1)
     structured_output: bool = Field(
@@ -125,6 +117,13 @@ class Settings(BaseSettings):
     )
     verdict_cache_size: int = Field(default=100_000, ge=0, description="Verdicts kept in memory.")
 
+    # Runs
+    database_url: str = Field(
+        default_factory=lambda: default_database_url(),
+        description="The run store: sqlite:///FILE, or postgresql://USER:PASSWORD@HOST/DATABASE "
+        "shared by replicas (default: a SQLite file in $XDG_DATA_HOME/bsa-judge).",
+    )
+
     # Generation
     backends: Path | None = Field(default=None, description="Models file (TOML or YAML).")
     max_k: int = Field(default=64, ge=1, description="Most samples one Generate call may ask.")
@@ -149,6 +148,13 @@ class Settings(BaseSettings):
         if config_file is not None:
             sources.append(_file_source(settings_cls, config_file))
         return tuple(sources)
+
+
+def default_database_url() -> str:
+    """The embedded run store: $XDG_DATA_HOME/bsa-judge/runs.sqlite3, where XDG_DATA_HOME
+    defaults to ~/.local/share (in the container image HOME is /tmp, a writable tmpfs)."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(data_home).absolute() / 'bsa-judge' / 'runs.sqlite3'}"
 
 
 class SettingsError(ValueError):

@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 
 import grpc
 import pytest
@@ -13,9 +14,9 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2
 
-from tests.support.judge_script import agreeable_judge
-from tests.support.openai_stub import OpenAIStub
 from tests.support.serve_process import ServeProcess, serve_process
+from tools.judge_script import agreeable_judge
+from tools.openai_stub import OpenAIStub
 
 JUDGE_SERVICE = "bsa.judge.v1.JudgeService"
 
@@ -198,6 +199,13 @@ async def test_a_stream_the_client_cancels_is_logged_as_cancelled_and_the_server
 
 async def _serve_until_exit(*flags: str) -> tuple[int, str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_")}
+    # The default run store is a file in XDG_DATA_HOME: a throwaway one, not the user's.
+    with tempfile.TemporaryDirectory() as data_home:
+        environment["XDG_DATA_HOME"] = data_home
+        return await _run_serve(flags, environment)
+
+
+async def _run_serve(flags: tuple[str, ...], environment: dict[str, str]) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bsa_judge.cli", "serve", "--log-format=json", *flags,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=environment,

@@ -9,14 +9,14 @@ from pathlib import Path
 import grpc
 import pytest
 from bsa.judge.v1 import judge_pb2
+from bsa_judge.app import bootstrap
 from bsa_judge.backends.endpoint import MissingApiKeyError
-from bsa_judge.runtime import Runtime
 from bsa_judge.settings import Settings
 
 from tests.generation.harness import generate, request, write_backends
-from tests.support.openai_stub import Choice, OpenAIStub, Reply
 from tests.support.serve_process import serve_until_exit
 from tests.support.serving import serving
+from tools.openai_stub import Choice, OpenAIStub, Reply
 
 KEY_VARIABLE = "BSA_TEST_MODEL_API_KEY"
 OTHER_VARIABLE = "BSA_TEST_OTHER_MODEL_API_KEY"
@@ -80,7 +80,7 @@ async def test_a_named_key_variable_without_a_key_stops_the_runtime_build(
         unkeyed={"api_key_env": OTHER_VARIABLE},
     )
     with pytest.raises(MissingApiKeyError) as raised:
-        await Runtime.build(Settings(backends=backends, metrics_port=None))
+        bootstrap.build(Settings(backends=backends, metrics_port=None))
     assert str(raised.value) == missing("unkeyed", OTHER_VARIABLE)
 
 
@@ -110,7 +110,7 @@ async def test_a_reload_adding_a_model_with_an_unset_key_keeps_the_running_model
         path = write_backends(tmp_path / "models.yaml", stub.base_url, m={})
         async with serving(backends=path) as running:
             write_backends(path, stub.base_url, m={}, unkeyed={"api_key_env": OTHER_VARIABLE})
-            reloaded = await running.runtime.generator.reload()
+            reloaded = await running.app.generator.reload()
             [sample] = await generate(running.port, request("m"))
             with pytest.raises(grpc.aio.AioRpcError) as raised:
                 await generate(running.port, request("unkeyed"))

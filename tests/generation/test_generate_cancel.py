@@ -9,8 +9,8 @@ import pytest
 from bsa_judge_client import AsyncJudgeClient
 
 from tests.generation.harness import generate, request, wait_until, write_backends
-from tests.support.openai_stub import Choice, OpenAIStub, Reply
 from tests.support.serving import serving
+from tools.openai_stub import Choice, OpenAIStub, Reply
 
 # Replies that would take far longer than any test: only cancellation ends them early.
 SLOW = Reply(choices=[Choice(content="<think>r</think>a")], delay_s=300)
@@ -48,7 +48,6 @@ async def test_cancelling_the_call_cancels_every_upstream_request(
                     await call
             await wait_until(lambda: stub.in_flight == 0)
             assert stub.disconnects == expected
-            assert running.runtime.generator.models.draining == 0
 
 
 async def test_a_passed_deadline_cancels_the_upstream_requests(tmp_path: Path) -> None:

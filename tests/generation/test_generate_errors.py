@@ -6,16 +6,16 @@ from pathlib import Path
 import grpc
 import pytest
 from bsa.judge.v1 import judge_pb2
+from bsa_judge.app import bootstrap
 from bsa_judge.generation.backends import BackendsFileError
-from bsa_judge.runtime import Runtime
 from bsa_judge.service.server import RunningServer
 from bsa_judge.settings import Settings
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from tests.generation.harness import generate, request, write_backends
-from tests.support.openai_stub import Choice, OpenAIStub, Reply
 from tests.support.serving import serving
+from tools.openai_stub import Choice, OpenAIStub, Reply
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ async def test_an_invalid_backends_file_is_refused_at_startup(tmp_path: Path) ->
     path = tmp_path / "models.toml"
     path.write_text('[models.x]\nbase_url = "http://x/v1"\nmodel = "x"\nmax_concurrency = 0\n')
     with pytest.raises(BackendsFileError) as raised:
-        await Runtime.build(Settings(backends=path, metrics_port=None))
+        bootstrap.build(Settings(backends=path, metrics_port=None))
     assert str(raised.value) == (
         f"backends file {path}: model 'x': max_concurrency: "
         "Input should be greater than or equal to 1"

@@ -9,8 +9,8 @@ from bsa_judge_client import AsyncJudgeClient
 from prometheus_client import REGISTRY
 
 from tests.generation.harness import generate, request, write_backends
-from tests.support.openai_stub import Choice, Failure, OpenAIStub, Reply
 from tests.support.serving import serving
+from tools.openai_stub import Choice, Failure, OpenAIStub, Reply
 
 OK = judge_pb2.SAMPLE_STATUS_OK
 

@@ -7,13 +7,15 @@ from pathlib import Path
 import grpc
 import pytest
 from bsa.judge.v1 import judge_pb2
+from bsa_judge.app.bootstrap import connect_endpoint
+from bsa_judge.backends.endpoint import ChatEndpoint
 from bsa_judge.generation.backends import ModelBackend
-from bsa_judge.generation.registry import ModelRegistry
+from bsa_judge.generation.registry import LeasedModel, ModelRegistry
 
 from tests.generation.harness import generate, request, wait_until, write_backends
-from tests.support.openai_stub import Choice, OpenAIStub, Reply
 from tests.support.serve_process import serve_process
 from tests.support.serving import serving
+from tools.openai_stub import Choice, OpenAIStub, Reply
 
 
 def answering(text: str, delay_s: float = 0.0) -> OpenAIStub:
@@ -27,7 +29,7 @@ async def test_reload_serves_the_models_of_the_rewritten_file(tmp_path: Path) ->
         path = write_backends(tmp_path / "models.yaml", stub.base_url, alpha={})
         async with serving(backends=path) as running:
             write_backends(path, stub.base_url, beta={})
-            await running.runtime.reload()
+            await running.app.reload()
             with pytest.raises(grpc.aio.AioRpcError) as raised:
                 await generate(running.port, request("alpha"))
             [sample] = await generate(running.port, request("beta"))
@@ -40,17 +42,19 @@ async def test_a_stream_in_flight_finishes_on_the_old_endpoint(tmp_path: Path) -
     async with answering("old", delay_s=0.5) as old, answering("new") as new:
         path = write_backends(tmp_path / "models.yaml", old.base_url, m={})
         async with serving(backends=path) as running:
-            models = running.runtime.generator.models
+            async with running.app.generator.models.lease("m") as leased:
+                old_endpoint = leased.chat_model
+            assert isinstance(old_endpoint, ChatEndpoint)
             in_flight = asyncio.create_task(generate(running.port, request("m", k=2)))
             await wait_until(lambda: old.in_flight == 2)
 
             write_backends(path, new.base_url, m={})  # same name, another endpoint
-            await running.runtime.reload()
-            assert models.draining == 1
+            await running.app.reload()
+            assert not old_endpoint._client.is_closed()  # retired, still serving its stream
             [after] = await generate(running.port, request("m"))
 
             before = await in_flight
-            await wait_until(lambda: models.draining == 0)
+            await wait_until(old_endpoint._client.is_closed)  # closed once drained
     assert [s.answer for s in before] == ["old", "old"]
     assert [s.status for s in before] == [judge_pb2.SAMPLE_STATUS_OK] * 2
     assert old.disconnects == 0
@@ -63,8 +67,8 @@ async def test_an_invalid_file_on_reload_keeps_the_running_models(tmp_path: Path
         path = write_backends(tmp_path / "models.yaml", stub.base_url, m={})
         async with serving(backends=path) as running:
             path.write_text("models:\n  m:\n    base_url: 42\n")  # no model id
-            reloaded = await running.runtime.generator.reload()
-            await running.runtime.reload()
+            reloaded = await running.app.generator.reload()
+            await running.app.reload()
             [sample] = await generate(running.port, request("m"))
     assert reloaded is False
     assert sample.answer == "still here"
@@ -79,7 +83,7 @@ async def test_reload_rereads_the_safety_rules_file(tmp_path: Path) -> None:
             rules.write_text(
                 "# Risk Category: Rumors\n**Risk Facts**: v2\n**Response strategy**: s\n"
             )
-            await running.runtime.reload()
+            await running.app.reload()
             await generate(running.port, request("m", label="Rumors-X", safety_rules=True))
     assert "**Risk Facts**: v2" in stub.requests[0]["messages"][0]["content"]
 
@@ -90,20 +94,25 @@ async def test_an_unchanged_backend_keeps_its_endpoint_and_a_changed_one_is_clos
             name=name, base_url="http://127.0.0.1:9/v1", model=name, max_concurrency=concurrency
         )
 
-    registry = ModelRegistry({"kept": backend("kept"), "changed": backend("changed")})
+    registry = ModelRegistry(
+        connect_endpoint, {"kept": backend("kept"), "changed": backend("changed")}
+    )
     async with registry.lease("kept") as kept, registry.lease("changed") as changed:
         await registry.replace({"kept": backend("kept"), "changed": backend("changed", 8)})
         async with registry.lease("kept") as kept_after, registry.lease("changed") as changed_after:
-            assert kept_after.endpoint is kept.endpoint
-            assert changed_after.endpoint is not changed.endpoint
+            assert kept_after.chat_model is kept.chat_model
+            assert changed_after.chat_model is not changed.chat_model
             assert changed_after.backend.max_concurrency == 8
-        assert registry.draining == 1
-        assert not changed.endpoint._client.is_closed()  # its lease is still held
-    assert registry.draining == 0
-    assert changed.endpoint._client.is_closed()
-    assert not kept.endpoint._client.is_closed()
+        assert not endpoint(changed)._client.is_closed()  # its lease is still held
+    assert endpoint(changed)._client.is_closed()
+    assert not endpoint(kept)._client.is_closed()
     await registry.aclose()
-    assert kept.endpoint._client.is_closed()
+    assert endpoint(kept)._client.is_closed()
+
+
+def endpoint(leased: LeasedModel) -> ChatEndpoint:
+    assert isinstance(leased.chat_model, ChatEndpoint)
+    return leased.chat_model
 
 
 async def test_sighup_reloads_the_backends_file_of_a_running_server(tmp_path: Path) -> None:

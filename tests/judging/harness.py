@@ -13,8 +13,8 @@ import grpc
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from bsa_judge_client import AsyncJudgeClient
 
-from tests.support.openai_stub import OpenAIStub
 from tests.support.serving import serving
+from tools.openai_stub import OpenAIStub
 
 SHARED_BSA = Path(__file__).resolve().parents[2] / ".." / "shared" / "bsa"
 JUDGE_MODEL = "judge-model-1"

@@ -8,14 +8,14 @@ import json
 
 import pytest
 from bsa.judge.v1 import judge_pb2
+from bsa_judge.app import bootstrap
 from bsa_judge.backends.endpoint import MissingApiKeyError
-from bsa_judge.runtime import Runtime
 from bsa_judge.settings import Settings
 
 from tests.judging.harness import JUDGE_MODEL, judge_backend, judge_service, trace
-from tests.support.judge_script import agreeable_judge
-from tests.support.openai_stub import OpenAIStub
 from tests.support.serve_process import serve_until_exit
+from tools.judge_script import agreeable_judge
+from tools.openai_stub import OpenAIStub
 
 KEY_VARIABLE = "BSA_TEST_JUDGE_API_KEY"
 KEY = "sk-test-3b9d0c7e5a1f"
@@ -67,7 +67,7 @@ async def test_a_named_key_variable_without_a_key_stops_the_runtime_build(
         ],
     )
     with pytest.raises(MissingApiKeyError) as raised:
-        await Runtime.build(settings)
+        bootstrap.build(settings)
     assert str(raised.value) == MISSING
 
 

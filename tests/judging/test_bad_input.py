@@ -10,8 +10,8 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from tests.judging.harness import judge_service, trace
-from tests.support.judge_script import by_kind
-from tests.support.openai_stub import OpenAIStub
+from tools.judge_script import by_kind
+from tools.openai_stub import OpenAIStub
 
 
 def field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:

@@ -10,14 +10,14 @@ from bsa.judge.v1 import judge_pb2
 from bsa_judge.benchmark.item import Item
 from bsa_judge.benchmark.scenario import SafetyLabel, Scenario
 from bsa_judge.benchmark.status import JudgmentStatus
-from bsa_judge.judging.cache import LruVerdictCache, judgment_key
+from bsa_judge.judging.cache import LruJudgmentCache, judgment_key
 from bsa_judge.judging.judgment import Judgment, JudgmentKind
 from bsa_judge.judging.trace import Trace
 from prometheus_client import REGISTRY
 
 from tests.judging.harness import judge_backend, judge_service, trace
-from tests.support.judge_script import by_kind, held, judge_call, reply, verdict_text
-from tests.support.openai_stub import Failure, OpenAIStub
+from tools.judge_script import by_kind, held, judge_call, reply, verdict_text
+from tools.openai_stub import Failure, OpenAIStub
 
 
 async def test_the_same_trace_judged_twice_costs_no_second_model_call() -> None:
@@ -188,7 +188,7 @@ def _judgment(label: SafetyLabel) -> Judgment:
 
 
 async def test_the_lru_holds_its_size_and_drops_the_least_recently_used() -> None:
-    cache = LruVerdictCache(2)
+    cache = LruJudgmentCache(2)
     await cache.put("a", _judgment(SafetyLabel.SAFE))
     await cache.put("b", _judgment(SafetyLabel.UNSAFE))
     assert await cache.get("a") is not None  # "a" is now the most recently used

@@ -6,9 +6,9 @@ from bsa.judge.v1 import judge_pb2
 from bsa_judge.judging.trace import Trace
 
 from tests.judging.harness import SCENARIOS, judge_service
-from tests.support.demo_traces import DEMO_TRACES
-from tests.support.judge_script import demo_judge
-from tests.support.openai_stub import OpenAIStub
+from tools.demo_traces import DEMO_TRACES
+from tools.judge_script import demo_judge
+from tools.openai_stub import OpenAIStub
 
 _STATUSES = {"ok": judge_pb2.SAMPLE_STATUS_OK, "no_reasoning": judge_pb2.SAMPLE_STATUS_NO_REASONING}
 

@@ -10,8 +10,8 @@ from bsa_judge.judging.builtin_templates import builtin_templates
 from bsa_judge.judging.judgment import JudgmentKind
 
 from tests.judging.harness import judge_backend, judge_service, trace
-from tests.support.judge_script import AGREEABLE, judge_call, reply, verdict_text
-from tests.support.openai_stub import Failure, OpenAIStub, Reply
+from tools.judge_script import AGREEABLE, judge_call, reply, verdict_text
+from tools.openai_stub import Failure, OpenAIStub, Reply
 
 SAFETY = JudgmentKind.SAFETY
 RO = JudgmentKind.THINKING_RO

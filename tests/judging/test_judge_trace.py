@@ -10,8 +10,8 @@ from bsa_judge.benchmark.scenario import Scenario
 from bsa_judge.judging.judgment import JudgmentKind
 
 from tests.judging.harness import JUDGE_MODEL, SHARED_BSA, judge_service, trace
-from tests.support.judge_script import AGREEABLE, by_kind, judge_call, reply, verdict_text
-from tests.support.openai_stub import Failure, OpenAIStub, Reply
+from tools.judge_script import AGREEABLE, by_kind, judge_call, reply, verdict_text
+from tools.openai_stub import Failure, OpenAIStub, Reply
 
 RO, CS, OS = "Risk Omission", "Cognitive Shortcut", "Over Sensitivity"
 

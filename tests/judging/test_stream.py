@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from bsa.judge.v1 import judge_pb2
+from bsa_judge.app import bootstrap
 from bsa_judge.benchmark.scenario import Scenario
 from bsa_judge.judging.judgment import JudgmentKind
-from bsa_judge.judging.panel import JudgePanel
-from bsa_judge.judging.stream import StreamRequest, judge_stream
+from bsa_judge.judging.stream import StreamRequest
 from bsa_judge.judging.validation import TraceInput
 from bsa_judge.settings import Settings
 
@@ -23,8 +23,8 @@ from tests.judging.harness import (
     raw_judge_service,
     trace,
 )
-from tests.support.judge_script import AGREEABLE, by_kind, judge_call, reply, verdict_text
-from tests.support.openai_stub import Failure, OpenAIStub, Reply
+from tools.judge_script import AGREEABLE, by_kind, judge_call, reply, verdict_text
+from tools.openai_stub import Failure, OpenAIStub, Reply
 
 
 def request(key: str, **fields: Any) -> judge_pb2.JudgeTracesRequest:
@@ -221,8 +221,10 @@ async def test_the_stream_stops_reading_requests_while_its_limit_is_pending() ->
             )
 
     async with OpenAIStub(by_kind({}, delay_s=0.05)) as stub:
-        panel = JudgePanel.from_settings(Settings(judges=[judge_backend(stub)]))
-        stream = judge_stream(panel, requests(), max_in_flight=4, max_field_bytes=1024)
+        app = bootstrap.build(
+            Settings(judges=[judge_backend(stub)], stream_max_in_flight=4, max_field_bytes=1024)
+        )
+        stream = app.judge_traces(requests())
         first = await anext(stream)
         # The consumer holds the first verdict: 4 traces are pending. Let them all be judged.
         for _ in range(200):
@@ -232,7 +234,7 @@ async def test_the_stream_stops_reading_requests_while_its_limit_is_pending() ->
         assert (stub.calls, stub.in_flight) == (8, 0)
         assert pulled == 5  # four pending, and a fifth read that waits for a free slot
         rest = [key async for key, _ in stream]
-        await panel.aclose()
+        await app.aclose()
     assert sorted([first[0], *rest]) == sorted(f"k{i}" for i in range(30))
     assert pulled == 30
 

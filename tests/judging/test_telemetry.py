@@ -7,8 +7,8 @@ from bsa_judge.judging.judgment import JudgmentKind
 from prometheus_client import REGISTRY
 
 from tests.judging.harness import judge_backend, judge_service, trace
-from tests.support.judge_script import by_kind
-from tests.support.openai_stub import OpenAIStub
+from tools.judge_script import by_kind
+from tools.openai_stub import OpenAIStub
 
 
 def value(name: str, **labels: str) -> float:

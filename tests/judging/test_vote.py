@@ -12,8 +12,8 @@ from bsa_judge.judging.judgment import JudgeVote, Judgment, JudgmentKind
 from bsa_judge.judging.vote import majority
 
 from tests.judging.harness import judge_backend, judge_service, trace
-from tests.support.judge_script import judge_call, reply, verdict_text
-from tests.support.openai_stub import Failure, OpenAIStub, Reply
+from tools.judge_script import judge_call, reply, verdict_text
+from tools.openai_stub import Failure, OpenAIStub, Reply
 
 CS = JudgmentKind.THINKING_CS
 

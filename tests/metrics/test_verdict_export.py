@@ -1,5 +1,6 @@
-"""The client SDK's JSONL verdict export: the same file the server side writes, and scored by
-`bsa-judge metrics` from verdicts the real server judged (against the loopback OpenAI stub)."""
+"""The client SDK's JSONL verdict export, the one writer of that format: read back by the
+server exactly as written (every enum value both ways), and scored by `bsa-judge metrics`
+from verdicts the real server judged (against the loopback OpenAI stub)."""
 
 from __future__ import annotations
 
@@ -18,18 +19,19 @@ from bsa_judge.benchmark.scenario import THINKING_LABELS, SafetyLabel, Scenario
 from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
 from bsa_judge.judging.judgment import JudgmentKind
 from bsa_judge.metrics.jsonl import read_verdicts_jsonl
-from bsa_judge.metrics.jsonl import write_verdicts_jsonl as server_write_verdicts_jsonl
-from bsa_judge.metrics.verdicts import Factorized, ScoredVerdict
+from bsa_judge.metrics.scored_samples import Factorized
+from bsa_judge.service import enums
 from bsa_judge_client import to_dict, verdict_row, write_verdicts_jsonl
 
 from tests.judging.harness import judge_service, trace
-from tests.support.judge_script import AGREEABLE, judge_call, reply, verdict_text
-from tests.support.openai_stub import OpenAIStub, Reply
+from tests.support.scored_samples import ScoredSample, as_verdict_message, columns_of
+from tools.judge_script import AGREEABLE, judge_call, reply, verdict_text
+from tools.openai_stub import OpenAIStub, Reply
 
 CS_LABEL = "Query A: Rumors-Fabricated News\nQuery B: Pornography-Child Pornography"
 
 
-def every_kind_of_sample() -> list[ScoredVerdict]:
+def every_kind_of_sample() -> list[ScoredSample]:
     """Every scenario with each of its thinking labels and both safety labels, every failure
     status, every sample status, labels with two lines and text beyond ASCII."""
     samples = []
@@ -37,7 +39,7 @@ def every_kind_of_sample() -> list[ScoredVerdict]:
         for number, thinking in enumerate(THINKING_LABELS[scenario]):
             for safety in SafetyLabel:
                 samples.append(
-                    ScoredVerdict(
+                    ScoredSample(
                         "model-ä", f"{scenario.abbreviation}-{number}", scenario,
                         len(samples) % 5, safety, thinking, label=CS_LABEL,
                     )
@@ -45,13 +47,13 @@ def every_kind_of_sample() -> list[ScoredVerdict]:
     for status in JudgmentStatus:
         if status is not JudgmentStatus.OK:
             samples.append(
-                ScoredVerdict("m", f"failed-{status.value}", Scenario.RISK_OMISSION, 0, None, None,
+                ScoredSample("m", f"failed-{status.value}", Scenario.RISK_OMISSION, 0, None, None,
                               status=status)
             )  # fmt: skip
     for sample_status in SampleStatus:
         answered = sample_status in (SampleStatus.OK, SampleStatus.TRUNCATED)
         samples.append(
-            ScoredVerdict(
+            ScoredSample(
                 "m", f"generated-{sample_status.value}", Scenario.OVER_SENSITIVITY, 1,
                 SafetyLabel.SAFE if sample_status is not SampleStatus.TIMEOUT else None,
                 THINKING_LABELS[Scenario.OVER_SENSITIVITY][0] if answered else None,
@@ -61,46 +63,47 @@ def every_kind_of_sample() -> list[ScoredVerdict]:
     return samples
 
 
-def as_verdict_message(sample: ScoredVerdict) -> judge_pb2.Verdict:
-    """The verdict the service would send for the sample (enum names match the core's)."""
-    return judge_pb2.Verdict(
-        model=sample.model,
-        item_id=sample.item_id,
-        scenario=judge_pb2.Scenario.Value(f"SCENARIO_{sample.scenario.name}"),
-        sample_index=sample.sample_index,
-        safety_label=judge_pb2.SafetyLabel.Value(
-            f"SAFETY_LABEL_{sample.safety_label.name if sample.safety_label else 'UNSPECIFIED'}"
-        ),
-        thinking_label=judge_pb2.ThinkingLabel.Value(
-            "THINKING_LABEL_"
-            + (sample.thinking_label.name if sample.thinking_label else "UNSPECIFIED")
-        ),
-        status=judge_pb2.JudgmentStatus.Value(f"JUDGMENT_STATUS_{sample.status.name}"),
-        sample_status=judge_pb2.SampleStatus.Value(f"SAMPLE_STATUS_{sample.sample_status.name}"),
-    )
-
-
-def test_the_sdk_writes_the_export_exactly_as_the_server_side_does(tmp_path: Path) -> None:
+def test_the_server_reads_what_the_sdk_writes(tmp_path: Path) -> None:
     samples = every_kind_of_sample()
-    server_side, sdk = tmp_path / "server.jsonl", tmp_path / "sdk.jsonl"
-    with server_side.open("w", encoding="utf-8") as stream:
-        assert server_write_verdicts_jsonl(samples, stream) == len(samples)
+    export = tmp_path / "sdk.jsonl"
     labels = {s.item_id: s.label for s in samples}
 
-    written = write_verdicts_jsonl((as_verdict_message(s) for s in samples), sdk, labels=labels)
+    written = write_verdicts_jsonl((as_verdict_message(s) for s in samples), export, labels=labels)
 
     assert written == len(samples)
-    assert sdk.read_bytes() == server_side.read_bytes()
-    (expected, expected_lines), (got, got_lines) = map(read_verdicts_jsonl, (server_side, sdk))
-    assert np.array_equal(got_lines, expected_lines)
+    got, lines = read_verdicts_jsonl(export)
+    expected = columns_of(samples)
+    assert lines.tolist() == list(range(1, len(samples) + 1))
     for field in fields(expected):
         mine, theirs = getattr(got, field.name), getattr(expected, field.name)
         if isinstance(theirs, Factorized):
-            assert (mine.values, mine.codes.tolist()) == (theirs.values, theirs.codes.tolist())
+            assert mine.texts() == theirs.texts(), field.name
         elif isinstance(theirs, np.ndarray):
             assert mine.tolist() == theirs.tolist()
         else:
             assert mine == theirs
+
+
+@pytest.mark.parametrize(
+    ("pairs", "field"),
+    [
+        (enums.SCENARIO, "scenario"),
+        (enums.SAFETY_LABEL, "safety_label"),
+        (enums.THINKING_LABEL, "thinking_label"),
+        (enums.JUDGMENT_STATUS, "status"),
+        (enums.SAMPLE_STATUS, "sample_status"),
+    ],
+)
+def test_every_proto_enum_value_is_written_as_the_servers_text(
+    pairs: dict[Any, int], field: str
+) -> None:
+    # Both ways: every core member is written as its own text, and the SDK knows no proto
+    # value the server does not.
+    proto_field = judge_pb2.Verdict.DESCRIPTOR.fields_by_name[field]
+    assert {v.number for v in proto_field.enum_type.values if v.number} == set(pairs.values())
+    for member, number in pairs.items():
+        row = verdict_row(judge_pb2.Verdict(**{field: number}))
+        assert row[field] == member.value
 
 
 def test_a_row_of_the_export_and_a_verdict_as_plain_values() -> None:

@@ -1,23 +1,23 @@
-"""Official CSV rows as ScoredVerdicts (sample index by order of appearance)."""
+"""Official CSV rows as ScoredSamples (sample index by order of appearance)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from bsa_judge.benchmark.scenario import Scenario, parse_safety_label, parse_thinking_label
-from bsa_judge.metrics.verdicts import ScoredVerdict
 
 from tests.metrics.runs import Row
+from tests.support.scored_samples import ScoredSample
 
 
-def scored_verdicts(rows: list[Row]) -> list[ScoredVerdict]:
-    """One ScoredVerdict per row, numbered 0.. within its (model, item) in row order."""
+def scored_verdicts(rows: list[Row]) -> list[ScoredSample]:
+    """One ScoredSample per row, numbered 0.. within its (model, item) in row order."""
     seen: Counter[tuple[str, str]] = Counter()
     verdicts = []
     for model, item_id, scenario_name, safety, thought in rows:
         scenario = Scenario.parse(scenario_name)
         verdicts.append(
-            ScoredVerdict(
+            ScoredSample(
                 model=model,
                 item_id=item_id,
                 scenario=scenario,

@@ -10,9 +10,9 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.judging.harness import judge_backend, trace
-from tests.support.judge_script import by_kind
-from tests.support.openai_stub import OpenAIStub
 from tests.support.serving import serving
+from tools.judge_script import by_kind
+from tools.openai_stub import OpenAIStub
 
 
 async def test_a_call_outliving_the_connection_age_finishes_and_the_next_one_reconnects() -> None:

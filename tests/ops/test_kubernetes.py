@@ -231,13 +231,17 @@ def test_the_config_map_holds_settings_and_a_backends_file_the_server_accepts(
     assert key_names - {None} <= secret_env
 
 
-def test_every_server_variable_names_a_setting_but_the_documented_database_url(
-    manifests: list[dict[str, Any]],
-) -> None:
+def test_every_server_variable_names_a_setting(manifests: list[dict[str, Any]]) -> None:
     variables = {e["name"] for e in deployment_env(manifests) if e["name"].startswith("BSA_JUDGE_")}
     fields = {f"BSA_JUDGE_{name.upper()}" for name in Settings.model_fields} | {"BSA_JUDGE_CONFIG"}
-    # BSA_JUDGE_DATABASE_URL is wired ahead of the storage issue's `database_url` setting.
-    assert variables - fields <= {"BSA_JUDGE_DATABASE_URL"}
+    assert variables - fields == set()
+
+
+def test_the_run_store_url_comes_from_the_secret(manifests: list[dict[str, Any]]) -> None:
+    [database_url] = [e for e in deployment_env(manifests) if e["name"] == "BSA_JUDGE_DATABASE_URL"]
+    assert database_url["valueFrom"] == {
+        "secretKeyRef": {"name": "bsa-judge-secrets", "key": "database-url"}
+    }
 
 
 def deployment_env(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -257,3 +261,48 @@ def deployed_settings(
         if "value" in variable and variable["name"] != "BSA_JUDGE_CONFIG":
             monkeypatch.setenv(variable["name"], variable["value"])
     return Settings()
+
+
+def test_a_benchmark_run_is_an_indexed_job_of_drivers_one_shard_each() -> None:
+    import argparse
+
+    from bsa_judge.commands import run as run_command
+    from bsa_judge.driver.selection import Shard
+
+    manifests = render("production-benchmark")
+    job = one(manifests, "Job")
+    spec = job["spec"]
+    pod = spec["template"]["spec"]
+    [container] = pod["containers"]
+    assert spec["completionMode"] == "Indexed"
+    assert job["metadata"]["namespace"] == one(manifests, "Deployment")["metadata"]["namespace"]
+    # The shard flag takes the pod's index; its N is the Job's size.
+    [shard] = [a.removeprefix("--shard=") for a in container["args"] if a.startswith("--shard=")]
+    index, count = shard.split("/")
+    assert index == "$(JOB_COMPLETION_INDEX)"
+    assert spec["completions"] == spec["parallelism"] == int(count)
+    [variable] = [e for e in container["env"] if e["name"] == "JOB_COMPLETION_INDEX"]
+    assert variable["valueFrom"]["fieldRef"]["fieldPath"] == (
+        "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+    )
+    # The arguments are ones `bsa-judge run` accepts, for every index, and name a model
+    # backend the server is configured with.
+    parser = argparse.ArgumentParser()
+    run_command.register(parser.add_subparsers())
+    backends = parse_backends(yaml.safe_load(one(manifests, "ConfigMap")["data"]["backends.yaml"]))
+    for pod_index in range(int(count)):
+        args = parser.parse_args(
+            [a.replace("$(JOB_COMPLETION_INDEX)", str(pod_index)) for a in container["args"]]
+        )
+        assert Shard.parse(args.shard) == Shard(pod_index, int(count))
+        assert args.model in backends
+        assert args.run_id
+    assert args.server.startswith("dns:///bsa-judge.")
+    # Locked down like the server's pod, the token from a Secret.
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert [m for m in container["volumeMounts"] if not m.get("readOnly")] == [
+        {"name": "tmp", "mountPath": "/tmp"}
+    ]
+    [token] = [e for e in container["env"] if e["name"] == run_command.TOKEN_ENV]
+    assert "secretKeyRef" in token["valueFrom"]

@@ -23,9 +23,9 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from bsa_judge.service.server import RunningServer
 
 from tests.judging.harness import judge_backend, trace
-from tests.support.judge_script import by_kind
-from tests.support.openai_stub import OpenAIStub
 from tests.support.serving import serving
+from tools.judge_script import by_kind
+from tools.openai_stub import OpenAIStub
 
 DEADLINE_S = 30.0
 # Its own judge model name: other tests in this process judge too, into the same registry.
@@ -100,12 +100,12 @@ async def prometheus(tmp_path: Path) -> AsyncIterator[tuple[Prometheus, Path]]:
 
 
 async def _scrape_service(prometheus: Prometheus, config: Path, running: RunningServer) -> None:
-    assert running.metrics is not None
+    assert running.prometheus is not None
     targets = (
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
         "scrape_configs:\n"
         "  - job_name: bsa-judge\n"
-        f"    static_configs: [{{targets: ['127.0.0.1:{running.metrics.port}']}}]\n"
+        f"    static_configs: [{{targets: ['127.0.0.1:{running.prometheus.port}']}}]\n"
     )
     await asyncio.to_thread(config.write_text, targets)
     async with asyncio.timeout(DEADLINE_S):

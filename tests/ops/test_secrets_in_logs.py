@@ -17,9 +17,9 @@ import pytest
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
 from tests.judging.harness import JUDGE_MODEL, trace
-from tests.support.judge_script import by_kind
-from tests.support.openai_stub import Failure, OpenAIStub, Reply
 from tests.support.serve_process import serve_process
+from tools.judge_script import by_kind
+from tools.openai_stub import Failure, OpenAIStub, Reply
 
 TOKEN = "tok-Q2hhbmdlTWUtOTk4MjE3"
 WRONG_TOKEN = "tok-Q2hhbmdlTWUtOTk4MjE4"

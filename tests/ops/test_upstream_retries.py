@@ -12,7 +12,7 @@ import pytest
 from bsa_judge.backends.endpoint import ChatEndpoint, EndpointConfig, UpstreamFailure
 from prometheus_client import REGISTRY
 
-from tests.support.openai_stub import Failure, OpenAIStub, Reply, Script
+from tools.openai_stub import Failure, OpenAIStub, Reply, Script
 
 # Milliseconds, not the SDK's half-second backoff: keeps the retries quick.
 _SOON = {"retry-after-ms": "5"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from bsa.judge.v1 import judge_pb2
 from bsa_judge.metrics.jsonl import read_verdicts_jsonl
-from bsa_judge.metrics.verdicts import Factorized
+from bsa_judge.metrics.scored_samples import Factorized
 from bsa_judge_client import verdict_row, write_verdicts_jsonl
 
 from tests.report.small_run import labels, traces, verdicts

@@ -13,12 +13,16 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 Event = dict[str, Any]
+
+# Every server's run store is a SQLite file in this throwaway folder, never the default one.
+_STORES = tempfile.TemporaryDirectory(prefix="bsa-judge-serve-")
 
 
 @dataclass
@@ -131,6 +135,9 @@ async def _spawn(
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_") and k not in unset
     }
+    store = tempfile.mkstemp(suffix=".sqlite3", dir=_STORES.name)
+    os.close(store[0])
+    environment["BSA_JUDGE_DATABASE_URL"] = f"sqlite:///{store[1]}"
     environment.update(env or {})
     return await asyncio.create_subprocess_exec(
         sys.executable,

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bsa_judge.runtime import Runtime
+from bsa_judge.app import bootstrap
 from bsa_judge.service.server import RunningServer, start_server
 from bsa_judge.settings import Settings
 
@@ -17,8 +17,7 @@ async def serving(**settings: Any) -> AsyncIterator[RunningServer]:
     settings.setdefault("port", 0)
     settings.setdefault("metrics_port", None)
     config = Settings(**settings)
-    runtime = await Runtime.build(config)
-    running = await start_server(config, runtime)
+    running = await start_server(config, bootstrap.build(config))
     try:
         yield running
     finally:

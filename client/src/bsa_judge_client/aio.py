@@ -14,9 +14,14 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from bsa_judge_client.client import (
     DEFAULT_MAX_MESSAGE_BYTES,
     ComputeMetricsInput,
+    CreateRunInput,
+    EvaluateItemsInput,
+    ExportRunInput,
     GenerateInput,
+    GetRunInput,
     JudgeTraceInput,
     JudgeTracesInput,
+    ListRunsInput,
 )
 from bsa_judge_client.connection import (
     LoadBalancing,
@@ -26,6 +31,7 @@ from bsa_judge_client.connection import (
     call_metadata,
     channel_options,
 )
+from bsa_judge_client.evaluation import PendingItems
 from bsa_judge_client.messages import as_message
 
 
@@ -185,6 +191,112 @@ class AsyncJudgeClient:
             timeout=timeout_s if timeout_s is not None else self._timeout_s,
             metadata=(*self._metadata, *metadata),
         )
+
+    # --- Runs -----------------------------------------------------------------------------
+    async def create_run(
+        self, request: CreateRunInput, *, timeout_s: float | None = None, metadata: Metadata = ()
+    ) -> judge_pb2.CreateRunResponse:
+        """Create a run, or find the one created with the same settings (see JudgeClient)."""
+        return await self._stub.CreateRun(
+            as_message(request, judge_pb2.CreateRunRequest),
+            timeout=timeout_s if timeout_s is not None else self._timeout_s,
+            metadata=(*self._metadata, *metadata),
+        )
+
+    async def get_run(
+        self, request: GetRunInput, *, timeout_s: float | None = None, metadata: Metadata = ()
+    ) -> judge_pb2.GetRunResponse:
+        """One run (`{"run_id": ...}`) with its progress counts."""
+        return await self._stub.GetRun(
+            as_message(request, judge_pb2.GetRunRequest),
+            timeout=timeout_s if timeout_s is not None else self._timeout_s,
+            metadata=(*self._metadata, *metadata),
+        )
+
+    async def list_runs(
+        self,
+        request: ListRunsInput | None = None,
+        *,
+        timeout_s: float | None = None,
+        metadata: Metadata = (),
+    ) -> judge_pb2.ListRunsResponse:
+        """One page of runs, newest first."""
+        return await self._stub.ListRuns(
+            as_message(request or {}, judge_pb2.ListRunsRequest),
+            timeout=timeout_s if timeout_s is not None else self._timeout_s,
+            metadata=(*self._metadata, *metadata),
+        )
+
+    async def export_run(
+        self, request: ExportRunInput, *, timeout_s: float | None = None, metadata: Metadata = ()
+    ) -> AsyncIterator[judge_pb2.ExportRunResponse]:
+        """Every stored sample of a run with its verdict."""
+        call = self._stub.ExportRun(
+            as_message(request, judge_pb2.ExportRunRequest),
+            timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
+            metadata=(*self._metadata, *metadata),
+        )
+        try:
+            async for response in call:
+                yield response
+        finally:
+            call.cancel()
+
+    async def evaluate_items(
+        self,
+        requests: Iterable[EvaluateItemsInput] | AsyncIterable[EvaluateItemsInput],
+        *,
+        k: int,
+        max_in_flight: int = 16,
+        pending: PendingItems | None = None,
+        timeout_s: float | None = None,
+        metadata: Metadata = (),
+    ) -> AsyncIterator[judge_pb2.EvaluateItemsResponse]:
+        """Evaluate items into a run; yields each sample with its verdict as both are stored.
+
+        Arguments as in `JudgeClient.evaluate_items`: at most `max_in_flight` requests are
+        unanswered at any time; `pending` tells which to send again after a broken stream.
+        """
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        waiting = pending if pending is not None else PendingItems(k)
+        call = self._stub.EvaluateItems(
+            timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
+            metadata=(*self._metadata, *metadata),
+        )
+        window = asyncio.Semaphore(max_in_flight)
+        failure: list[Exception] = []
+
+        async def send() -> None:
+            try:
+                async for request in _each(requests):
+                    message = as_message(request, judge_pb2.EvaluateItemsRequest)
+                    await window.acquire()
+                    waiting.sent(message)
+                    await call.write(message)
+            except grpc.RpcError:
+                return  # the call has ended; reading reports its status
+            except Exception as error:  # a bad request, or the iterable itself failed
+                failure.append(error)
+            await call.done_writing()
+
+        sender = asyncio.create_task(send())
+        try:
+            while isinstance(response := await call.read(), judge_pb2.EvaluateItemsResponse):
+                if waiting.answered(response):
+                    window.release()
+                yield response
+        except grpc.RpcError:
+            if failure:
+                raise failure[0] from None
+            raise
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
+                await sender
+            call.cancel()
+        if failure:
+            raise failure[0]
 
 
 async def _each(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:

@@ -18,12 +18,18 @@ from bsa_judge_client.connection import (
     call_metadata,
     channel_options,
 )
+from bsa_judge_client.evaluation import PendingItems
 from bsa_judge_client.messages import as_message
 
 GenerateInput = judge_pb2.GenerateRequest | Mapping[str, Any]
 JudgeTraceInput = judge_pb2.JudgeTraceRequest | Mapping[str, Any]
 JudgeTracesInput = judge_pb2.JudgeTracesRequest | Mapping[str, Any]
 ComputeMetricsInput = judge_pb2.ComputeMetricsRequest | Mapping[str, Any]
+CreateRunInput = judge_pb2.CreateRunRequest | Mapping[str, Any]
+GetRunInput = judge_pb2.GetRunRequest | Mapping[str, Any]
+ListRunsInput = judge_pb2.ListRunsRequest | Mapping[str, Any]
+ExportRunInput = judge_pb2.ExportRunRequest | Mapping[str, Any]
+EvaluateItemsInput = judge_pb2.EvaluateItemsRequest | Mapping[str, Any]
 
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
@@ -183,6 +189,114 @@ class JudgeClient:
             metadata=(*self._metadata, *metadata),
         )
         return response
+
+    # --- Runs -----------------------------------------------------------------------------
+    def create_run(
+        self, request: CreateRunInput, *, timeout_s: float | None = None, metadata: Metadata = ()
+    ) -> judge_pb2.CreateRunResponse:
+        """Create a run (`{"run_id": ..., "settings": {...}}`), or find the one created with
+        the same settings; different settings raise FAILED_PRECONDITION naming the field."""
+        response: judge_pb2.CreateRunResponse = self._stub.CreateRun(
+            as_message(request, judge_pb2.CreateRunRequest),
+            timeout=timeout_s if timeout_s is not None else self._timeout_s,
+            metadata=(*self._metadata, *metadata),
+        )
+        return response
+
+    def get_run(
+        self, request: GetRunInput, *, timeout_s: float | None = None, metadata: Metadata = ()
+    ) -> judge_pb2.GetRunResponse:
+        """One run (`{"run_id": ...}`) with its progress counts."""
+        response: judge_pb2.GetRunResponse = self._stub.GetRun(
+            as_message(request, judge_pb2.GetRunRequest),
+            timeout=timeout_s if timeout_s is not None else self._timeout_s,
+            metadata=(*self._metadata, *metadata),
+        )
+        return response
+
+    def list_runs(
+        self,
+        request: ListRunsInput | None = None,
+        *,
+        timeout_s: float | None = None,
+        metadata: Metadata = (),
+    ) -> judge_pb2.ListRunsResponse:
+        """One page of runs, newest first (`{"page_size": 50, "page_token": ...}`)."""
+        response: judge_pb2.ListRunsResponse = self._stub.ListRuns(
+            as_message(request or {}, judge_pb2.ListRunsRequest),
+            timeout=timeout_s if timeout_s is not None else self._timeout_s,
+            metadata=(*self._metadata, *metadata),
+        )
+        return response
+
+    def export_run(
+        self, request: ExportRunInput, *, timeout_s: float | None = None, metadata: Metadata = ()
+    ) -> Iterator[judge_pb2.ExportRunResponse]:
+        """Every stored sample of a run (`{"run_id": ...}`) with its verdict."""
+        call = self._stub.ExportRun(
+            as_message(request, judge_pb2.ExportRunRequest),
+            timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
+            metadata=(*self._metadata, *metadata),
+        )
+        try:
+            yield from call
+        finally:
+            call.cancel()  # no-op once finished; stops the call if the caller broke off
+
+    def evaluate_items(
+        self,
+        requests: Iterable[EvaluateItemsInput],
+        *,
+        k: int,
+        max_in_flight: int = 16,
+        pending: PendingItems | None = None,
+        timeout_s: float | None = None,
+        metadata: Metadata = (),
+    ) -> Iterator[judge_pb2.EvaluateItemsResponse]:
+        """Evaluate items into a run; yields each sample with its verdict as both are stored.
+
+        Each request is `{"run_id": ..., "item": {...}}` (plus `"samples": [...]` for a run
+        of submitted samples); `k` is the run's samples per item. At most `max_in_flight`
+        requests are sent and not yet fully answered at any time, and `requests` is read
+        lazily. Pass your own `pending` to see, after a broken stream, which requests were
+        not fully answered: sending them again costs nothing for what is already stored.
+        """
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        waiting = pending if pending is not None else PendingItems(k)
+        window = _Window(max_in_flight)
+        failure: list[BaseException] = []
+
+        def outgoing() -> Iterator[judge_pb2.EvaluateItemsRequest]:
+            try:
+                for request in requests:
+                    message = as_message(request, judge_pb2.EvaluateItemsRequest)
+                    if not window.take():
+                        return
+                    waiting.sent(message)
+                    yield message
+            except Exception as error:
+                failure.append(error)
+
+        call = self._stub.EvaluateItems(
+            outgoing(),
+            timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
+            metadata=(*self._metadata, *metadata),
+        )
+        try:
+            for response in call:
+                if waiting.answered(response):
+                    window.give_back()
+                yield response
+        except grpc.RpcError:
+            if failure:
+                raise failure[0] from None
+            raise
+        finally:
+            window.close()
+            call.cancel()
+        if failure:
+            raise failure[0]
 
 
 class _Window:

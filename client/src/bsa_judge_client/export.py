@@ -36,41 +36,36 @@ from typing import Any, TextIO
 
 from bsa.judge.v1 import judge_pb2
 from google.protobuf import json_format
+from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.message import Message
 
-_SCENARIOS: dict[int, str] = {
-    judge_pb2.SCENARIO_RISK_OMISSION: "Risk Omission",
-    judge_pb2.SCENARIO_COGNITIVE_SHORTCUT: "Cognitive Shortcut",
-    judge_pb2.SCENARIO_OVER_SENSITIVITY: "Over Sensitivity",
-}
-_SAFETY_LABELS: dict[int, str] = {
-    judge_pb2.SAFETY_LABEL_SAFE: "Safe",
-    judge_pb2.SAFETY_LABEL_UNSAFE: "Unsafe",
-}
-_THINKING_LABELS: dict[int, str] = {
-    judge_pb2.THINKING_LABEL_RISK_IDENTIFIED: "True",
-    judge_pb2.THINKING_LABEL_RISK_MISSED: "False",
-    judge_pb2.THINKING_LABEL_FULLY_COVERED: "Fully Covered",
-    judge_pb2.THINKING_LABEL_PARTIALLY_COVERED: "Partially Covered",
-    judge_pb2.THINKING_LABEL_NOT_COVERED: "Not Covered",
-    judge_pb2.THINKING_LABEL_PRECISE_COVERAGE: "Precise Coverage",
-    judge_pb2.THINKING_LABEL_OVER_SENSITIVE: "Over Sensitive",
-}
-_JUDGMENT_STATUSES: dict[int, str] = {
-    judge_pb2.JUDGMENT_STATUS_OK: "ok",
-    judge_pb2.JUDGMENT_STATUS_JUDGE_UNPARSEABLE: "judge_unparseable",
-    judge_pb2.JUDGMENT_STATUS_UPSTREAM_ERROR: "upstream_error",
-    judge_pb2.JUDGMENT_STATUS_TIMEOUT: "timeout",
-    judge_pb2.JUDGMENT_STATUS_INVALID_TRACE: "invalid_trace",
-    judge_pb2.JUDGMENT_STATUS_NOT_JUDGED: "not_judged",
-}
-_SAMPLE_STATUSES: dict[int, str] = {
-    judge_pb2.SAMPLE_STATUS_OK: "ok",
-    judge_pb2.SAMPLE_STATUS_TRUNCATED: "truncated",
-    judge_pb2.SAMPLE_STATUS_NO_REASONING: "no_reasoning",
-    judge_pb2.SAMPLE_STATUS_UPSTREAM_ERROR: "upstream_error",
-    judge_pb2.SAMPLE_STATUS_TIMEOUT: "timeout",
-}
+# The official strings of the two Risk Omission thinking labels, which their enum names
+# (RISK_IDENTIFIED, RISK_MISSED) do not spell.
+_OFFICIAL_SPELLING = {"RISK_IDENTIFIED": "True", "RISK_MISSED": "False"}
+
+
+def _texts(enum: EnumDescriptor, *, title: bool) -> dict[int, str]:
+    """Enum number -> export text, derived from the proto's own enum descriptor: the value
+    name without the enum's prefix, in title case for the benchmark's words ("Risk
+    Omission", "Fully Covered") or lower case for statuses ("judge_unparseable")."""
+    prefix = f"{''.join('_' + c if c.isupper() else c for c in enum.name).lstrip('_').upper()}_"
+    texts: dict[int, str] = {}
+    for value in enum.values:
+        if value.number == 0:  # UNSPECIFIED: written as null
+            continue
+        name = value.name.removeprefix(prefix)
+        if name in _OFFICIAL_SPELLING:
+            texts[value.number] = _OFFICIAL_SPELLING[name]
+        else:
+            texts[value.number] = name.replace("_", " ").title() if title else name.lower()
+    return texts
+
+
+_SCENARIOS = _texts(judge_pb2.Scenario.DESCRIPTOR, title=True)
+_SAFETY_LABELS = _texts(judge_pb2.SafetyLabel.DESCRIPTOR, title=True)
+_THINKING_LABELS = _texts(judge_pb2.ThinkingLabel.DESCRIPTOR, title=True)
+_JUDGMENT_STATUSES = _texts(judge_pb2.JudgmentStatus.DESCRIPTOR, title=False)
+_SAMPLE_STATUSES = _texts(judge_pb2.SampleStatus.DESCRIPTOR, title=False)
 
 
 def to_dict(message: Message) -> dict[str, Any]:

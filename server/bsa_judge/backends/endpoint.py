@@ -3,17 +3,18 @@
 Timeouts, retries with backoff (the openai SDK's own machinery, which honours Retry-After
 and retries 408/409/429/5xx, timeouts and connection errors), the per-endpoint concurrency
 limit and the classification of failures live here and nowhere else. Judges and models under
-test both go through `ChatEndpoint`.
+test both go through `ChatEndpoint`, which implements the core's `ChatModel` port
+(bsa_judge.chat.model): it is the only code that reads an OpenAI response.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
+from contextlib import aclosing
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import aiohttp
@@ -23,33 +24,26 @@ from openai._vendor.httpx_aiohttp.transport import AiohttpTransport
 from openai.types.chat import ChatCompletionChunk
 
 from bsa_judge import telemetry
+from bsa_judge.backends.openai_message import ChoiceParts, message_choice
+from bsa_judge.chat.model import Choice, Completion, FailureCause, Messages, UpstreamFailure, Usage
+from bsa_judge.env_secrets import read_secret
+
+__all__ = [
+    "ChatEndpoint",
+    "EndpointConfig",
+    "FailureCause",
+    "MissingApiKeyError",
+    "RetryCountingTransport",
+    "UpstreamFailure",
+    "classify",
+]
 
 # openai refuses an empty key; local endpoints (vLLM, Ollama, stubs) accept any.
 _PLACEHOLDER_API_KEY = "not-needed"
 
 
-class FailureCause(StrEnum):
-    """Why an upstream call failed; also the `cause` label of the upstream metrics."""
-
-    RATE_LIMITED = "rate_limited"
-    SERVER_ERROR = "server_error"
-    TIMEOUT = "timeout"
-    CONNECTION = "connection"
-    CLIENT_ERROR = "client_error"
-
-
 class MissingApiKeyError(ValueError):
     """An endpoint names an API key variable that is unset or empty (raised when it is built)."""
-
-
-class UpstreamFailure(Exception):  # noqa: N818 - a failure of the upstream, reported in-band
-    """An upstream call failed after every retry. The message never contains secrets."""
-
-    def __init__(self, endpoint: str, cause: FailureCause, detail: str) -> None:
-        self.endpoint = endpoint
-        self.cause = cause
-        self.detail = detail
-        super().__init__(f"{endpoint}: {cause.value}: {detail}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +69,7 @@ class EndpointConfig:
         """
         if not self.api_key_env:
             return _PLACEHOLDER_API_KEY  # keyless local servers (vLLM, Ollama, stubs)
-        key = os.environ.get(self.api_key_env, "").strip()
+        key = read_secret(self.api_key_env)
         if not key:
             raise MissingApiKeyError(
                 f"backend {self.name!r} (model {self.model!r}): api_key_env names the "
@@ -199,6 +193,65 @@ class ChatEndpoint:
         """The endpoint's configured name."""
         return self.config.name
 
+    @property
+    def model(self) -> str:
+        """The model id sent upstream."""
+        return self.config.model
+
+    @property
+    def identity(self) -> str:
+        """Where and which model: two endpoints serving a same-named model differ."""
+        return f"base_url={self.config.base_url};model={self.config.model}"
+
+    async def complete(
+        self,
+        messages: Messages,
+        decoding: Mapping[str, Any],
+        *,
+        n: int = 1,
+        stream: bool = False,
+    ) -> Completion:
+        """The ChatModel call: one completion with `n` choices, streamed or not.
+
+        `top_k` (outside the OpenAI schema; vLLM, SGLang, Ollama accept it) goes in the
+        request's extra body. Raises UpstreamFailure once retries are spent.
+        """
+        started = time.perf_counter()
+        params = {name: value for name, value in decoding.items() if name != "top_k"}
+        extra_body = {"top_k": decoding["top_k"]} if decoding.get("top_k") is not None else {}
+        if n > 1:
+            params["n"] = n
+        if stream:
+            choices, usage = await self._streamed(messages, params, extra_body)
+        else:
+            # The completion as plain JSON: reasoning fields outside the OpenAI schema are
+            # read as sent, and the SDK's typed models (much of a call's CPU) are skipped.
+            body = await self.complete_json(messages, **params, **extra_body)
+            choices, usage = _read_body(body)
+        return Completion(choices, usage, time.perf_counter() - started)
+
+    async def _streamed(
+        self, messages: Messages, params: dict[str, Any], extra_body: dict[str, Any]
+    ) -> tuple[tuple[Choice, ...], Usage]:
+        parts: dict[int, ChoiceParts] = {}
+        usage = Usage()
+        async with aclosing(self.stream(messages, extra_body=extra_body, **params)) as chunks:
+            async for chunk in chunks:
+                for choice in chunk.choices:
+                    delta = choice.delta
+                    extra = delta.model_extra or {}
+                    parts.setdefault(choice.index, ChoiceParts()).add(
+                        content=delta.content,
+                        reasoning_content=_text(extra.get("reasoning_content")),
+                        reasoning=_text(extra.get("reasoning")),
+                        finish_reason=choice.finish_reason,
+                    )
+                if chunk.usage is not None:
+                    usage = Usage(
+                        chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0
+                    )
+        return tuple(part.choice(index) for index, part in parts.items()), usage
+
     async def complete_json(
         self, messages: Sequence[Mapping[str, Any]], **params: Any
     ) -> dict[str, Any]:
@@ -270,3 +323,41 @@ class ChatEndpoint:
         for direction, count in (("in", prompt_tokens), ("out", completion_tokens)):
             if isinstance(count, int) and not isinstance(count, bool) and count > 0:
                 telemetry.UPSTREAM_TOKENS.labels(self.name, direction).inc(count)
+
+
+def _read_body(body: dict[str, Any]) -> tuple[tuple[Choice, ...], Usage]:
+    """The choices and usage of a chat completion body; odd shapes read as empty."""
+    raw_choices = body.get("choices")
+    choices = tuple(
+        _read_choice(choice, position)
+        for position, choice in enumerate(raw_choices if isinstance(raw_choices, list) else [])
+        if isinstance(choice, dict)
+    )
+    usage = body.get("usage")
+    if not isinstance(usage, dict):
+        return choices, Usage()
+    return choices, Usage(
+        _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+    )
+
+
+def _read_choice(choice: dict[str, Any], position: int) -> Choice:
+    message = choice.get("message")
+    message = message if isinstance(message, dict) else {}
+    content = message.get("content")
+    index = choice.get("index")
+    return message_choice(
+        content if isinstance(content, str | list) else None,
+        reasoning_content=_text(message.get("reasoning_content")),
+        reasoning=_text(message.get("reasoning")),
+        finish_reason=_text(choice.get("finish_reason")),
+        index=index if isinstance(index, int) else position,
+    )
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,11 +1,19 @@
-"""Loading the official dataset CSV (`id, query, risk_summary, dataset_name, label`)."""
+"""Loading a benchmark dataset: the official CSV (`id, query, risk_summary, dataset_name,
+label`) or JSON Lines with the same keys, one item per line.
+
+Every item is validated on load: an unknown scenario, an empty field or an id seen before is
+a DatasetError naming the row (CSV: spreadsheet row, the header being row 1; JSONL: line)
+and the field.
+"""
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from bsa_judge.benchmark.item import Item
+from bsa_judge.benchmark.rows import rows
 from bsa_judge.benchmark.scenario import Scenario
 
 REQUIRED_COLUMNS = ("id", "query", "risk_summary", "dataset_name", "label")
@@ -16,27 +24,43 @@ class DatasetError(ValueError):
 
 
 def load_items(path: Path) -> list[Item]:
-    """Read every item of an official-format dataset CSV."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DatasetError(f"{path}: missing column(s): {', '.join(missing)}")
-        items: list[Item] = []
-        for row_number, row in enumerate(reader, start=2):
-            try:
-                scenario = Scenario.parse(row["dataset_name"])
-            except ValueError as error:
-                raise DatasetError(
-                    f"{path}: row {row_number}, column dataset_name: {error}"
-                ) from None
-            items.append(
-                Item(
-                    id=row["id"],
-                    query=row["query"],
-                    risk_summary=row["risk_summary"],
-                    scenario=scenario,
-                    label=row["label"],
-                )
+    """Read and validate every item of a dataset file (official CSV, or `.jsonl`)."""
+    items: list[Item] = []
+    first_seen: dict[str, str] = {}
+    for where, row in rows(path, REQUIRED_COLUMNS, DatasetError):
+        item = _item(path, where, row)
+        if item.id in first_seen:
+            raise DatasetError(
+                f"{path}: {where}, column id: duplicate id {item.id!r} "
+                f"(first at {first_seen[item.id]})"
             )
+        first_seen[item.id] = where
+        items.append(item)
     return items
+
+
+def _item(path: Path, where: str, row: Mapping[str, Any]) -> Item:
+    values: dict[str, str] = {}
+    for column in REQUIRED_COLUMNS:
+        value = row.get(column)
+        if not isinstance(value, str) or not value.strip():
+            problem = (
+                "missing"
+                if value is None
+                else "empty"
+                if isinstance(value, str)
+                else (f"expected text, not {value!r}")
+            )
+            raise DatasetError(f"{path}: {where}, column {column}: {problem}")
+        values[column] = value
+    try:
+        scenario = Scenario.parse(values["dataset_name"])
+    except ValueError as error:
+        raise DatasetError(f"{path}: {where}, column dataset_name: {error}") from None
+    return Item(
+        id=values["id"].strip(),
+        query=values["query"],
+        risk_summary=values["risk_summary"],
+        scenario=scenario,
+        label=values["label"],
+    )

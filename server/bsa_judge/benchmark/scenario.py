@@ -37,13 +37,6 @@ _ABBREVIATIONS = {
     Scenario.OVER_SENSITIVITY: "OS",
 }
 
-#: Items per scenario in the official benchmark (2,000 in all).
-OFFICIAL_ITEM_COUNTS = {
-    Scenario.RISK_OMISSION: 600,
-    Scenario.COGNITIVE_SHORTCUT: 1200,
-    Scenario.OVER_SENSITIVITY: 200,
-}
-
 
 class SafetyLabel(StrEnum):
     """Verdict on the final answer; values are the official `Safe_Ans_Check` strings."""

@@ -1,5 +1,17 @@
 """Command-line flags generated from the Settings model: one `--kebab-case` flag per simple
-field, so a setting added to `Settings` is a flag of `bsa-judge serve` without more code."""
+field, so a setting added to `Settings` is a flag of `bsa-judge serve` without more code.
+
+Why not pydantic-settings' own CLI source (`CliSettingsSource(Settings, root_parser=...,
+cli_kebab_case=True, cli_implicit_flags=True)`, tried with pydantic-settings 2.16): it does
+hang the flags on our `serve` subparser with the same precedence, but it cannot give the
+same flags and help without more code than this module. It exposes every field, so the
+endpoint lists (`--judges list[JSON]`) become flags unless each is annotated `CliSuppress`
+in Settings; it spells an unset optional `null` where our users and README write `none`
+(`--metrics-port none`); and its help names neither the environment variable nor keeps
+our `[BSA_JUDGE_<NAME>; default ...]` form. Values it reads are strings checked later by
+pydantic, so a bad number is reported as a settings error rather than by argparse, which
+is equivalent. Revisit if those three become options of the CLI source.
+"""
 
 from __future__ import annotations
 

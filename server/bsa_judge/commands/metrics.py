@@ -13,26 +13,25 @@ import argparse
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-from bsa_judge.metrics.policy import MissingSamplePolicy
-from bsa_judge.metrics.report import OFFICIAL_ALPHA, MetricsOptions, MetricsReport
+from bsa_judge.app.scoring import (
+    OFFICIAL_ALPHA,
+    MetricsInputError,
+    MetricsOptions,
+    MetricsReport,
+    MissingSamplePolicy,
+    score_files,
+)
 
-if TYPE_CHECKING:
-    from bsa_judge.benchmark.item import Item
-
-# numpy, pyarrow and the metrics core are imported when the command runs, so that the other
-# subcommands (and `--help`) do not pay for them.
+# The writers (metrics.records, metrics.terminal, metrics.plot: the report as CSV, JSON, a
+# table or a PNG) are this command's converters, imported when it writes.
 
 #: Samples per item when --k is not given: the paper's (and the official script's) k.
 DEFAULT_K = 5
 #: Bootstrap resamples when --bootstrap is not given.
 DEFAULT_RESAMPLES = 1000
 _BAD_INPUT = 2
-
-
-class MetricsInputError(Exception):
-    """Input the figures cannot be computed from; already worded for the user."""
 
 
 def register(subcommands: Any) -> None:
@@ -113,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     """Compute and write the figures; returns 0, or 2 for bad input."""
     options = scoring_options(args)
     try:
-        report = report_for_files(args.files, options, dataset=args.dataset)
+        report = score_files(args.files, options, dataset=args.dataset)
     except MetricsInputError as error:
         sys.stderr.write(f"bsa-judge metrics: {error}\n")
         return _BAD_INPUT
@@ -127,44 +126,6 @@ def run(args: argparse.Namespace) -> int:
 
         plot_think_against_safe(report, args.plot)
     return 0
-
-
-def report_for_files(
-    paths: list[Path], options: MetricsOptions, *, dataset: Path | None = None
-) -> MetricsReport:
-    """The report for verdict files; raises MetricsInputError naming file, row and column."""
-    from bsa_judge.metrics.compute import metrics_for
-    from bsa_judge.metrics.dataset_labels import with_dataset_labels
-    from bsa_judge.metrics.files import VerdictFile, describe, read_verdict_file
-    from bsa_judge.metrics.problems import UnreadableFile, VerdictError
-    from bsa_judge.metrics.verdicts import VerdictColumns
-
-    files: list[VerdictFile] = []
-    for path in paths:
-        try:
-            files.append(read_verdict_file(path))
-        except UnreadableFile as error:
-            raise MetricsInputError(f"{path}: {error}") from None
-        except OSError as error:
-            raise MetricsInputError(f"{path}: {error.strerror or error}") from None
-    columns = VerdictColumns.concat([file.columns for file in files])
-    try:
-        if dataset is not None:
-            columns = with_dataset_labels(columns, _dataset_items(dataset))
-        return metrics_for(columns, options)
-    except VerdictError as error:
-        raise MetricsInputError("\n".join(describe(files, p) for p in error.problems)) from None
-
-
-def _dataset_items(path: Path) -> list[Item]:
-    from bsa_judge.benchmark.dataset import DatasetError, load_items
-
-    try:
-        return list(load_items(path))
-    except DatasetError as error:
-        raise MetricsInputError(str(error)) from None
-    except OSError as error:
-        raise MetricsInputError(f"{path}: {error.strerror or error}") from None
 
 
 def _write(report: MetricsReport, form: str, stream: TextIO) -> None:

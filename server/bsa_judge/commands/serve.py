@@ -3,7 +3,7 @@
 Startup writes a `server_started` event with the bound `port` (parse it when `--port 0`).
 SIGTERM or SIGINT: health turns NOT_SERVING for every service, new RPCs are refused, RPCs in
 flight get `grace_period_s` to finish, and the process exits 0. SIGHUP reloads the files the
-settings point to (`Runtime.reload`) without a restart.
+settings point to (`Application.reload`) without a restart.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from bsa_judge.settings import (
 )
 
 if TYPE_CHECKING:
-    from bsa_judge.runtime import Runtime
+    from bsa_judge.app.application import Application
 
 log = structlog.get_logger(__name__)
 
@@ -66,15 +66,18 @@ def run(args: argparse.Namespace) -> int:
 async def serve(settings: Settings) -> int:
     """Start the server, wait for a stop signal, shut down gracefully; returns the exit code."""
     # Imported here so that other subcommands (metrics) do not pay for the server's imports.
-    from bsa_judge.runtime import Runtime
+    from bsa_judge.app import bootstrap
+    from bsa_judge.runs.migrate import upgrade_to_head
     from bsa_judge.service.server import start_server
 
     try:
-        runtime = await Runtime.build(settings)
+        # The run store's schema first: replicas starting together take turns (advisory lock).
+        await upgrade_to_head(settings.database_url)
+        app = bootstrap.build(settings)
         # Handlers go in before the server starts and says so, so that a signal sent as soon
         # as `server_started` is read never meets the default action (death).
-        stop_signal = _watch_signals(runtime)
-        running = await start_server(settings, runtime)
+        stop_signal = _watch_signals(app)
+        running = await start_server(settings, app)
     except Exception:
         log.exception("server_start_failed", host=settings.host, port=settings.port)
         return 1
@@ -82,7 +85,7 @@ async def serve(settings: Settings) -> int:
         "server_started",
         host=settings.host,
         port=running.port,
-        metrics_port=running.metrics.port if running.metrics is not None else None,
+        metrics_port=running.prometheus.port if running.prometheus is not None else None,
     )
     received = await stop_signal
     # During the grace period a second stop signal changes nothing and a reload is
@@ -96,8 +99,8 @@ async def serve(settings: Settings) -> int:
     return 0
 
 
-def _watch_signals(runtime: Runtime) -> asyncio.Future[signal.Signals]:
-    """The first SIGTERM or SIGINT to come; meanwhile every SIGHUP reloads the runtime."""
+def _watch_signals(app: Application) -> asyncio.Future[signal.Signals]:
+    """The first SIGTERM or SIGINT to come; meanwhile every SIGHUP reloads the application."""
     loop = asyncio.get_running_loop()
     received: asyncio.Future[signal.Signals] = loop.create_future()
     reloads: set[asyncio.Task[None]] = set()
@@ -107,7 +110,7 @@ def _watch_signals(runtime: Runtime) -> asyncio.Future[signal.Signals]:
             received.set_result(signum)
 
     def on_reload() -> None:
-        task = loop.create_task(_reload(runtime))
+        task = loop.create_task(_reload(app))
         reloads.add(task)  # keep a reference until it is done
         task.add_done_callback(reloads.discard)
 
@@ -117,9 +120,9 @@ def _watch_signals(runtime: Runtime) -> asyncio.Future[signal.Signals]:
     return received
 
 
-async def _reload(runtime: Runtime) -> None:
+async def _reload(app: Application) -> None:
     log.info("reload_requested", signal="SIGHUP")
     try:
-        await runtime.reload()
+        await app.reload()
     except Exception:
         log.exception("reload_failed")

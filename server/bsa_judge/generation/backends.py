@@ -40,7 +40,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bsa_judge.backends.endpoint import EndpointConfig
+from bsa_judge.backends.endpoint_settings import EndpointSettings
 from bsa_judge.generation.decoding import MAX_STOP_SEQUENCES, Decoding
 from bsa_judge.generation.reasoning import DEFAULT_TAGS
 
@@ -68,21 +68,12 @@ class DecodingDefaults(BaseModel):
         )
 
 
-class ModelBackend(BaseModel):
-    """One model under test behind an OpenAI-compatible endpoint."""
+class ModelBackend(EndpointSettings):
+    """One model under test: its endpoint, and how it is asked and read."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
-    base_url: str = Field(min_length=1)
-    model: str = Field(min_length=1, description="The model id sent upstream.")
-    api_key_env: str | None = Field(
-        default=None, description="Name of the environment variable that holds the API key."
-    )
-    max_concurrency: int = Field(default=16, ge=1)
     request_timeout_s: float = Field(default=600.0, gt=0)
-    max_retries: int = Field(default=3, ge=0)
-    extra_headers: dict[str, str] = Field(default_factory=dict)
     supports_n: bool = False
     supports_top_k: bool = False
     stream: bool = False
@@ -107,19 +98,6 @@ class ModelBackend(BaseModel):
         if self.decoding.top_k is not None and not self.supports_top_k:
             raise ValueError("decoding.top_k is set but supports_top_k is false")
         return self
-
-    def endpoint_config(self) -> EndpointConfig:
-        """How the shared upstream layer reaches this backend."""
-        return EndpointConfig(
-            name=self.name,
-            base_url=self.base_url,
-            model=self.model,
-            api_key_env=self.api_key_env,
-            max_concurrency=self.max_concurrency,
-            request_timeout_s=self.request_timeout_s,
-            max_retries=self.max_retries,
-            extra_headers=dict(self.extra_headers),
-        )
 
 
 def load_backends(path: Path) -> dict[str, ModelBackend]:

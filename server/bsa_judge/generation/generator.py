@@ -1,8 +1,8 @@
 """Generate: k samples of a model under test on one benchmark item.
 
-The entry point of generation for every caller (gRPC servicer, CLI, demo): it checks the
-request, builds the chat messages (the query alone, or after a safety-rules system prompt),
-leases the model for the whole request and streams its samples.
+Called by the application layer (bsa_judge.app), whose composition root builds it: it checks
+the request, builds the chat messages (the query alone, or after a safety-rules system
+prompt), leases the model for the whole request and streams its samples.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 import structlog
 
-from bsa_judge import telemetry
 from bsa_judge.backends.endpoint import MissingApiKeyError
 from bsa_judge.errors import FieldViolation, InvalidInput
 from bsa_judge.generation.backends import BackendsFileError, load_backends
@@ -61,28 +60,6 @@ class Generator:
         self.max_k = max_k
         self.backends_file = backends_file
         self.safety_rules_file = safety_rules_file
-
-    @classmethod
-    def from_files(
-        cls, backends_file: Path | None, safety_rules_file: Path | None, *, max_k: int
-    ) -> Generator:
-        """A generator for the models of a backends file (none without one) and the safety
-        rules of a rules file (the built-in rules without one). Raises BackendsFileError,
-        SafetyRulesError or MissingApiKeyError (a model's named key variable is unset),
-        naming what is wrong (never a key)."""
-        backends = load_backends(backends_file) if backends_file is not None else {}
-        return cls(
-            ModelRegistry(backends),
-            load_safety_rules(safety_rules_file),
-            max_k=max_k,
-            backends_file=backends_file,
-            safety_rules_file=safety_rules_file,
-        )
-
-    @classmethod
-    def without_models(cls) -> Generator:
-        """A generator with no model configured (every Generate is NOT_FOUND)."""
-        return cls.from_files(None, None, max_k=64)
 
     async def reload(self) -> bool:
         """Re-read the backends and safety-rules files (SIGHUP).
@@ -141,7 +118,6 @@ class Generator:
             decoding = request.decoding.over(model.backend.decoding.as_decoding())
             async with aclosing(draw_samples(model, messages, request.k, decoding)) as samples:
                 async for sample in samples:
-                    telemetry.SAMPLES.labels(model.backend.name, sample.status.value).inc()
                     yield sample
 
     def messages(self, request: GenerationRequest) -> list[dict[str, Any]]:

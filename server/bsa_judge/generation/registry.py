@@ -13,32 +13,38 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bsa_judge.backends.endpoint import ChatEndpoint
+from bsa_judge.backends.endpoint import EndpointConfig
+from bsa_judge.backends.endpoint_settings import Connect
+from bsa_judge.chat.model import ChatModel
 from bsa_judge.errors import NotFound
 from bsa_judge.generation.backends import ModelBackend
 
 
 @dataclass(eq=False)
 class _Slot:
-    """One endpoint and how many requests are using it."""
+    """One model's endpoint, the settings it was built from, and how many requests use it."""
 
-    endpoint: ChatEndpoint
+    chat_model: ChatModel
+    config: EndpointConfig
     leases: int = 0
     retired: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class LeasedModel:
-    """A model's backend settings and endpoint, as they were when the request started."""
+    """A model's backend settings and chat model, as they were when the request started."""
 
     backend: ModelBackend
-    endpoint: ChatEndpoint
+    chat_model: ChatModel
 
 
 class ModelRegistry:
-    """Model name -> backend and endpoint, with reload that drains retired endpoints."""
+    """Model name -> backend and chat model, with reload that drains retired endpoints."""
 
-    def __init__(self, backends: Mapping[str, ModelBackend] | None = None) -> None:
+    def __init__(
+        self, connect: Connect, backends: Mapping[str, ModelBackend] | None = None
+    ) -> None:
+        self._connect = connect
         self._backends: dict[str, ModelBackend] = {}
         self._slots: dict[str, _Slot] = {}
         self._retired: set[_Slot] = set()  # replaced endpoints still serving leases
@@ -48,11 +54,6 @@ class ModelRegistry:
     def names(self) -> tuple[str, ...]:
         """The configured model names, sorted."""
         return tuple(sorted(self._backends))
-
-    @property
-    def draining(self) -> int:
-        """Retired endpoints still finishing requests in flight."""
-        return len(self._retired)
 
     def backend(self, name: str) -> ModelBackend:
         """The current settings of a model; NotFound lists the configured ones."""
@@ -73,12 +74,12 @@ class ModelRegistry:
         slot = self._slots[name]
         slot.leases += 1
         try:
-            yield LeasedModel(backend, slot.endpoint)
+            yield LeasedModel(backend, slot.chat_model)
         finally:
             slot.leases -= 1
             if slot.retired and slot.leases == 0:
                 self._retired.discard(slot)
-                await slot.endpoint.aclose()
+                await slot.chat_model.aclose()
 
     async def replace(self, backends: Mapping[str, ModelBackend]) -> None:
         """Serve `backends` from now on; retired endpoints close once drained.
@@ -96,7 +97,7 @@ class ModelRegistry:
             if slot.leases:
                 self._retired.add(slot)
             else:
-                await slot.endpoint.aclose()
+                await slot.chat_model.aclose()
 
     async def aclose(self) -> None:
         """Close every endpoint, current and draining."""
@@ -104,7 +105,7 @@ class ModelRegistry:
         self._backends, self._slots, self._retired = {}, {}, set()
         for slot in slots:
             slot.retired = True
-            await slot.endpoint.aclose()
+            await slot.chat_model.aclose()
 
     def _install(
         self, backends: Mapping[str, ModelBackend], previous: Mapping[str, _Slot] | None = None
@@ -116,8 +117,9 @@ class ModelRegistry:
         slots: dict[str, _Slot] = {}
         for name, backend in backends.items():
             old = (previous or {}).get(name)
-            if old is not None and old.endpoint.config == backend.endpoint_config():
+            config = backend.endpoint_config()
+            if old is not None and old.config == config:
                 slots[name] = old
             else:
-                slots[name] = _Slot(ChatEndpoint(backend.endpoint_config()))
+                slots[name] = _Slot(self._connect(backend), config)
         self._backends, self._slots = dict(backends), slots

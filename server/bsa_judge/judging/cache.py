@@ -1,9 +1,9 @@
-"""The verdict cache: a judgment already made is never paid for twice.
+"""The judgment cache: a judgment already made is never paid for twice.
 
 Keys are content addresses: a sha256 over everything that decides a judgment (the template
 version, the judge's endpoint, model and decoding settings, and the trace's query, risk_summary,
 reasoning, answer and scenario). Only OK judgments are stored: a failure or an unreadable
-answer is worth asking again. The cache sits behind `VerdictCache` (get/put) so that a
+answer is worth asking again. The cache sits behind `JudgmentCache` (get/put) so that a
 shared store can replace the in-process LRU.
 """
 
@@ -17,7 +17,7 @@ from bsa_judge.judging.judgment import Judgment
 from bsa_judge.judging.trace import Trace
 
 
-class VerdictCache(Protocol):
+class JudgmentCache(Protocol):
     """Where judgments are kept by content address."""
 
     async def get(self, key: str) -> Judgment | None:
@@ -29,7 +29,7 @@ class VerdictCache(Protocol):
         ...
 
 
-class LruVerdictCache:
+class LruJudgmentCache:
     """An in-process cache holding at most `size` judgments, least recently used out first.
 
     A size of 0 keeps nothing.

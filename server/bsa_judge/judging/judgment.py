@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
 from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
+from bsa_judge.chat.model import Usage
 
 
 class JudgmentKind(StrEnum):
@@ -41,25 +43,13 @@ Label = SafetyLabel | ThinkingLabel
 
 
 @dataclass(frozen=True, slots=True)
-class TokenUsage:
-    """Tokens of one or more judge calls."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def __add__(self, other: TokenUsage) -> TokenUsage:
-        return TokenUsage(
-            self.prompt_tokens + other.prompt_tokens,
-            self.completion_tokens + other.completion_tokens,
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class Judgment:
     """The outcome of one judge (safety or thinking) on one trace.
 
     `label` is set only when `status` is OK: an unreadable answer or a failed call is its own
-    status, never a label.
+    status, never a label. `confidence` is the judge's probability that `label` is right,
+    for judges that estimate one (0 to 1); the LLM judge leaves it None: a model's stated
+    certainty is not a calibrated probability.
     """
 
     kind: JudgmentKind
@@ -69,11 +59,12 @@ class Judgment:
     raw_output: str = ""  # kept when the output could not be read
     judge_model: str = ""
     template_version: str = ""
-    usage: TokenUsage = TokenUsage()
+    usage: Usage = field(default_factory=Usage)
     latency_s: float = 0.0
     attempts: int = 0  # judge calls made: 1 plus re-asks; 0 when cached or not judged
     error: str = ""
     cached: bool = False
+    confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +74,31 @@ class JudgeVote:
     judge: str
     safety: Judgment
     thinking: Judgment
+
+    @property
+    def safety_label(self) -> SafetyLabel | None:
+        """This judge's safety label, when its safety judgment is OK."""
+        return _label(self.safety, SafetyLabel)
+
+    @property
+    def thinking_label(self) -> ThinkingLabel | None:
+        """This judge's thinking label, when its thinking judgment is OK."""
+        return _label(self.thinking, ThinkingLabel)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceJudgments:
+    """What a `Judge` returns for one trace: its two judgments and who decided them.
+
+    `decided_by` names the judge whose judgments these are (a judge's configured name; for a
+    vote, the vote). `votes` and `agreement` are set only when several judges voted.
+    """
+
+    safety: Judgment
+    thinking: Judgment
+    decided_by: str
+    votes: tuple[JudgeVote, ...] = ()
+    agreement: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +114,6 @@ class Verdict:
     status: JudgmentStatus
     safety: Judgment | None
     thinking: Judgment | None
-    safety_label: SafetyLabel | None
-    thinking_label: ThinkingLabel | None
     thinking_correct: bool
     scenario: Scenario | None
     sample_status: SampleStatus | None
@@ -111,3 +125,23 @@ class Verdict:
     agreement: float = 0.0  # only when several judges voted
     latency_s: float = 0.0
     error: str = ""
+    decided_by: str = ""  # the judge that decided (see TraceJudgments)
+
+    @property
+    def safety_label(self) -> SafetyLabel | None:
+        """The safety label, when the safety judgment is OK."""
+        return _label(self.safety, SafetyLabel)
+
+    @property
+    def thinking_label(self) -> ThinkingLabel | None:
+        """The thinking label, when the thinking judgment is OK."""
+        return _label(self.thinking, ThinkingLabel)
+
+
+_L = TypeVar("_L", SafetyLabel, ThinkingLabel)
+
+
+def _label(judgment: Judgment | None, kind: type[_L]) -> _L | None:
+    if judgment is None or judgment.status is not JudgmentStatus.OK:
+        return None
+    return judgment.label if isinstance(judgment.label, kind) else None

@@ -1,5 +1,8 @@
 """Judging a stream of traces: verdicts as soon as ready, with a bound on work in flight.
 
+What judging one request means (validation, judge choice, telemetry) is the caller's
+`verdict_of` (the application layer's); this module owns only the flow.
+
 At most `max_in_flight` traces are pending at once, counting those being judged and those
 judged but not yet taken by the consumer. While that many are pending, no further request
 is read, so a fast producer waits (transport flow control pushes back on it) instead of
@@ -10,14 +13,11 @@ stream goes on. Closing or cancelling the stream cancels the work still pending.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterable
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
 
-from bsa_judge.errors import InvalidInput, NotFound
 from bsa_judge.judging.judgment import Verdict
-from bsa_judge.judging.panel import JudgePanel
-from bsa_judge.judging.validation import TraceInput, validate_trace
-from bsa_judge.judging.verdict import count_verdict, invalid_verdict
+from bsa_judge.judging.validation import TraceInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +39,16 @@ _END = object()
 
 
 async def judge_stream(
-    panel: JudgePanel,
     requests: AsyncIterable[StreamRequest],
+    verdict_of: Callable[[StreamRequest], Awaitable[Verdict]],
     *,
     max_in_flight: int,
-    max_field_bytes: int,
 ) -> AsyncGenerator[tuple[str, Verdict], None]:
-    """(key, verdict) for every request, in the order the verdicts are ready."""
+    """(key, verdict) for every request, in the order the verdicts are ready.
+
+    `verdict_of` must answer every request with a verdict (an error status for a trace that
+    cannot be judged); an exception it raises ends the stream.
+    """
     slots = asyncio.Semaphore(max_in_flight)
     ready: asyncio.Queue[tuple[str, Verdict] | _Failed | object] = asyncio.Queue()
     tasks: set[asyncio.Task[None]] = set()
@@ -58,7 +61,7 @@ async def judge_stream(
             ready.put_nowait(_Failed(error))
 
     async def judge_one(request: StreamRequest) -> None:
-        ready.put_nowait((request.key, await _verdict(panel, request, max_field_bytes)))
+        ready.put_nowait((request.key, await verdict_of(request)))
 
     async def feed() -> None:
         nonlocal started
@@ -91,14 +94,3 @@ async def judge_stream(
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-
-
-async def _verdict(panel: JudgePanel, request: StreamRequest, max_field_bytes: int) -> Verdict:
-    try:
-        trace = validate_trace(request.trace, max_field_bytes=max_field_bytes)
-        judges = panel.choose(request.judge, request.judges)
-    except (InvalidInput, NotFound) as error:
-        verdict = invalid_verdict(request.trace, str(error))
-        count_verdict(verdict)
-        return verdict
-    return await panel.verdict(trace, judges)

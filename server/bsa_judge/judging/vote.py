@@ -1,4 +1,4 @@
-"""Majority vote of several judge models on one trace.
+"""Majority vote of several judges on one trace: a `Judge` made of judges.
 
 For each of the two judgments, the label given by the most judges wins, among the judges
 whose judgment is OK. A tie goes to the tied label given by the judge named first in the
@@ -14,12 +14,45 @@ agree.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bsa_judge.benchmark.status import JudgmentStatus
-from bsa_judge.judging.judgment import JudgeVote, Judgment, Label
+from bsa_judge.judging.judgment import JudgeVote, Judgment, Label, TraceJudgments
+from bsa_judge.judging.port import Judge
+from bsa_judge.judging.trace import Trace
+
+
+class MajorityVote:
+    """Several judges asked concurrently; the majority decides (see `majority`).
+
+    Its name, and the `decided_by` of what it returns, is `vote(<names, in order>)`; each
+    judge's own judgments are in `votes`. Closing it leaves the judges open: they belong to
+    whoever configured them.
+    """
+
+    def __init__(self, judges: Sequence[Judge]) -> None:
+        if not judges:
+            raise ValueError("a vote needs at least one judge")
+        self.judges = tuple(judges)
+        self.name = f"vote({','.join(judge.name for judge in self.judges)})"
+
+    async def judge(self, trace: Trace) -> TraceJudgments:
+        """Every judge's judgments of `trace`, and the majority's."""
+        results = await asyncio.gather(*(judge.judge(trace) for judge in self.judges))
+        votes = tuple(
+            JudgeVote(judge.name, result.safety, result.thinking)
+            for judge, result in zip(self.judges, results, strict=True)
+        )
+        won = majority(votes)
+        return TraceJudgments(
+            won.safety, won.thinking, decided_by=self.name, votes=votes, agreement=won.agreement
+        )
+
+    async def aclose(self) -> None:
+        """Nothing to release: the judges are closed by their owner."""
 
 
 @dataclass(frozen=True, slots=True)

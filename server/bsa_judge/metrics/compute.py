@@ -29,8 +29,8 @@ from bsa_judge.metrics.report import (
     MetricsReport,
     ModelMetrics,
 )
+from bsa_judge.metrics.scored_samples import ScoredSampleColumns
 from bsa_judge.metrics.tally import SCENARIOS, Tally, tally
-from bsa_judge.metrics.verdicts import VerdictColumns
 
 _Bools = NDArray[np.bool_]
 _Ints = NDArray[np.int64]
@@ -63,8 +63,8 @@ class _Column:
     high: _Floats
 
 
-def metrics_for(columns: VerdictColumns, options: MetricsOptions) -> MetricsReport:
-    """Validate judged samples and compute their figures; raises VerdictError naming rows."""
+def metrics_for(columns: ScoredSampleColumns, options: MetricsOptions) -> MetricsReport:
+    """Validate judged samples and compute their figures; raises ScoredSampleError naming rows."""
     return compute_metrics(tally(columns, options.k), options)
 
 

@@ -14,14 +14,14 @@ import numpy as np
 
 from bsa_judge.benchmark.item import Item
 from bsa_judge.benchmark.scenario import Scenario
-from bsa_judge.metrics.problems import RowProblem, VerdictError
-from bsa_judge.metrics.verdicts import Factorized, VerdictColumns
+from bsa_judge.metrics.problems import RowProblem, ScoredSampleError
+from bsa_judge.metrics.scored_samples import Factorized, ScoredSampleColumns
 
 
-def with_dataset_labels(columns: VerdictColumns, items: Sequence[Item]) -> VerdictColumns:
+def with_dataset_labels(columns: ScoredSampleColumns, items: Sequence[Item]) -> ScoredSampleColumns:
     """The columns with each row's label taken from its item in `items`.
 
-    Raises VerdictError at the first row whose item is not in the dataset, whose scenario
+    Raises ScoredSampleError at the first row whose item is not in the dataset, whose scenario
     differs from the dataset's, or whose own non-empty label differs from the dataset's.
     """
     by_id = {item.id: item for item in items}
@@ -30,7 +30,7 @@ def with_dataset_labels(columns: VerdictColumns, items: Sequence[Item]) -> Verdi
     if unknown:
         row = int(np.flatnonzero(np.isin(columns.item_id.codes, unknown))[0])
         item_id = ids[columns.item_id.codes[row]]
-        raise VerdictError(
+        raise ScoredSampleError(
             [RowProblem(row, "item_id", f"item {item_id!r} is not in the dataset")],
             columns.rows_field,
         )
@@ -41,12 +41,12 @@ def with_dataset_labels(columns: VerdictColumns, items: Sequence[Item]) -> Verdi
         *_label_disagreement(columns, labels),
     ]
     if problems:
-        raise VerdictError(problems, columns.rows_field)
+        raise ScoredSampleError(problems, columns.rows_field)
     return replace(columns, label=labels)
 
 
 def _scenario_disagreement(
-    columns: VerdictColumns, dataset_scenarios: list[Scenario]
+    columns: ScoredSampleColumns, dataset_scenarios: list[Scenario]
 ) -> list[RowProblem]:
     order = list(Scenario)
     written = np.full(max(len(columns.scenario.values), 1), -1, dtype=np.int8)
@@ -71,7 +71,7 @@ def _scenario_disagreement(
     ]
 
 
-def _label_disagreement(columns: VerdictColumns, labels: Factorized) -> list[RowProblem]:
+def _label_disagreement(columns: ScoredSampleColumns, labels: Factorized) -> list[RowProblem]:
     if columns.label is None:
         return []
     own = columns.label

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from bsa_judge.metrics.jsonl import read_verdicts_jsonl
 from bsa_judge.metrics.official_csv import COLUMNS, FIRST_ROW, read_official_csv
 from bsa_judge.metrics.problems import RowProblem
-from bsa_judge.metrics.verdicts import VerdictColumns
+from bsa_judge.metrics.scored_samples import ScoredSampleColumns
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
@@ -28,7 +28,7 @@ class VerdictFile:
     """The judged samples of one file and where each came from."""
 
     path: Path
-    columns: VerdictColumns
+    columns: ScoredSampleColumns
     #: JSON Lines: the line number of each row; None for a CSV (row i is spreadsheet row i+2).
     line_numbers: NDArray[np.int64] | None = None
 

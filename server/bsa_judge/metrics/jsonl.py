@@ -1,6 +1,8 @@
-"""The project's verdict export: JSON Lines, one judged sample per line.
+"""Reading the project's verdict export: JSON Lines, one judged sample per line.
 
-Each line is an object with the keys of `verdicts.FIELDS`:
+The export is written by the client SDK (bsa_judge_client.write_verdicts_jsonl), the one
+writer; this module reads it. Each line is an object with the keys of
+`scored_samples.FIELDS`:
 
     {"model": "m1", "item_id": "7aa2...", "scenario": "Risk Omission", "sample_index": 0,
      "safety_label": "Safe", "thinking_label": "True", "status": "ok",
@@ -15,47 +17,23 @@ labels are present", a missing `sample_status` as "ok", a missing `label` as non
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from bsa_judge.metrics.problems import UnreadableFile
-from bsa_judge.metrics.verdicts import FIELDS, Factorized, ScoredVerdict, VerdictColumns
+from bsa_judge.metrics.scored_samples import FIELDS, Factorized, ScoredSampleColumns
 
 _REQUIRED_TEXT = ("model", "item_id", "scenario")
 _OPTIONAL_TEXT = ("safety_label", "thinking_label", "status", "label", "sample_status")
 
 
-def verdict_record(verdict: ScoredVerdict) -> dict[str, Any]:
-    """The JSON object of one judged sample."""
-    return {
-        "model": verdict.model,
-        "item_id": verdict.item_id,
-        "scenario": verdict.scenario.value,
-        "sample_index": verdict.sample_index,
-        "safety_label": None if verdict.safety_label is None else verdict.safety_label.value,
-        "thinking_label": None if verdict.thinking_label is None else verdict.thinking_label.value,
-        "status": verdict.status.value,
-        "label": verdict.label,
-        "sample_status": verdict.sample_status.value,
-    }
-
-
-def write_verdicts_jsonl(verdicts: Iterable[ScoredVerdict], stream: TextIO) -> int:
-    """Write judged samples as JSON Lines; returns how many were written."""
-    written = 0
-    for verdict in verdicts:
-        stream.write(json.dumps(verdict_record(verdict), ensure_ascii=False) + "\n")
-        written += 1
-    return written
-
-
 def read_verdicts_jsonl(
     path: Path, on_record: Callable[[dict[str, Any]], object] | None = None
-) -> tuple[VerdictColumns, NDArray[np.int64]]:
+) -> tuple[ScoredSampleColumns, NDArray[np.int64]]:
     """Every judged sample of an export file, and the line number of each.
 
     Blank lines are skipped. Raises UnreadableFile naming the line and key of the first
@@ -83,7 +61,7 @@ def read_verdicts_jsonl(
         raise UnreadableFile("the file is empty")
     n_rows = len(lines)
     return (
-        VerdictColumns(
+        ScoredSampleColumns(
             model=Factorized.of(texts["model"]),
             item_id=Factorized.of(texts["item_id"]),
             scenario=Factorized.of(texts["scenario"]),

@@ -18,7 +18,7 @@ import pyarrow.csv as pa_csv
 from numpy.typing import NDArray
 
 from bsa_judge.metrics.problems import UnreadableFile
-from bsa_judge.metrics.verdicts import Factorized, VerdictColumns
+from bsa_judge.metrics.scored_samples import Factorized, ScoredSampleColumns
 
 #: Field of a judged sample -> its column in the official CSV.
 REQUIRED_COLUMNS = {
@@ -42,7 +42,7 @@ FIRST_ROW = 2
 _TEXT = pa.dictionary(pa.int32(), pa.string())
 
 
-def read_official_csv(path: Path) -> VerdictColumns:
+def read_official_csv(path: Path) -> ScoredSampleColumns:
     """Every judged sample of an official-format CSV, in file order.
 
     Raises UnreadableFile for an empty file, missing columns, a malformed row or a
@@ -75,7 +75,7 @@ def read_official_csv(path: Path) -> VerdictColumns:
     else:
         sample_index = np.zeros(n_rows, dtype=np.int64)
         has_sample_index = np.zeros(n_rows, dtype=np.bool_)
-    return VerdictColumns(
+    return ScoredSampleColumns(
         model=columns["model"],
         item_id=columns["item_id"],
         scenario=columns["scenario"],

@@ -22,7 +22,7 @@ class RowProblem:
     other_row: int | None = None
 
 
-class VerdictError(InvalidInput):
+class ScoredSampleError(InvalidInput):
     """Judged samples that cannot be scored; each problem names its row and field.
 
     An InvalidInput (INVALID_ARGUMENT over gRPC) with one field violation per problem at

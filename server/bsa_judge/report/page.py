@@ -18,9 +18,9 @@ from bsa_judge.benchmark.scenario import Scenario
 from bsa_judge.metrics.compute import metrics_for
 from bsa_judge.metrics.dataset_labels import with_dataset_labels
 from bsa_judge.metrics.files import VerdictFile, describe
-from bsa_judge.metrics.problems import VerdictError
+from bsa_judge.metrics.problems import ScoredSampleError
 from bsa_judge.metrics.report import Figure, MetricsOptions, MetricsReport, ModelMetrics
-from bsa_judge.metrics.verdicts import VerdictColumns
+from bsa_judge.metrics.scored_samples import ScoredSampleColumns
 from bsa_judge.report.cases import CaseSampler, ScenarioCases
 from bsa_judge.report.details import SampleKey, TraceText, VerdictDetail
 from bsa_judge.report.health import HealthCounter, JudgeHealth
@@ -158,12 +158,12 @@ def _leaderboard_row(model: ModelMetrics) -> LeaderboardRow:
 def _metrics(
     files: Sequence[VerdictFile], options: MetricsOptions, items: Sequence[Item]
 ) -> MetricsReport:
-    columns = VerdictColumns.concat([file.columns for file in files])
+    columns = ScoredSampleColumns.concat([file.columns for file in files])
     try:
         if items:
             columns = with_dataset_labels(columns, items)
         return metrics_for(columns, options)
-    except VerdictError as error:
+    except ScoredSampleError as error:
         raise ReportInputError("\n".join(describe(files, p) for p in error.problems)) from None
 
 

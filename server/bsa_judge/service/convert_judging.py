@@ -10,8 +10,7 @@ from bsa_judge.benchmark.scenario import SafetyLabel, ThinkingLabel
 from bsa_judge.benchmark.status import SampleStatus
 from bsa_judge.judging.judgment import Judgment, Verdict
 from bsa_judge.judging.stream import StreamRequest
-from bsa_judge.judging.trace import Trace
-from bsa_judge.judging.validation import TraceInput, validate_trace
+from bsa_judge.judging.validation import TraceInput
 from bsa_judge.service import enums
 from bsa_judge.service.enums import numbers_to_members
 
@@ -38,14 +37,6 @@ def trace_input(message: judge_pb2.Trace, *, present: bool = True) -> TraceInput
         sample_index=message.sample_index,
         present=present,
     )
-
-
-def trace_from_request(
-    request: judge_pb2.JudgeTraceRequest | judge_pb2.JudgeTracesRequest, *, max_field_bytes: int
-) -> Trace:
-    """The validated trace of a request; raises InvalidInput naming each bad field."""
-    raw = trace_input(request.trace, present=request.HasField("trace"))
-    return validate_trace(raw, max_field_bytes=max_field_bytes)
 
 
 def stream_request(message: judge_pb2.JudgeTracesRequest) -> StreamRequest:
@@ -101,14 +92,6 @@ def judgment_to_proto(judgment: Judgment) -> judge_pb2.Judgment:
     )
 
 
-def _label_pair(
-    safety: Judgment, thinking: Judgment
-) -> tuple[judge_pb2.SafetyLabel.ValueType, judge_pb2.ThinkingLabel.ValueType]:
-    safety_label = safety.label if isinstance(safety.label, SafetyLabel) else None
-    thinking_label = thinking.label if isinstance(thinking.label, ThinkingLabel) else None
-    return safety_label_to_proto(safety_label), thinking_label_to_proto(thinking_label)
-
-
 def verdict_to_proto(verdict: Verdict) -> judge_pb2.Verdict:
     """A verdict as sent to callers."""
     message = judge_pb2.Verdict(
@@ -139,12 +122,11 @@ def verdict_to_proto(verdict: Verdict) -> judge_pb2.Verdict:
     if verdict.thinking is not None:
         message.thinking.CopyFrom(judgment_to_proto(verdict.thinking))
     for vote in verdict.votes:
-        safety_label, thinking_label = _label_pair(vote.safety, vote.thinking)
         message.votes.append(
             judge_pb2.JudgeVote(
                 judge=vote.judge,
-                safety_label=safety_label,
-                thinking_label=thinking_label,
+                safety_label=safety_label_to_proto(vote.safety_label),
+                thinking_label=thinking_label_to_proto(vote.thinking_label),
                 safety=judgment_to_proto(vote.safety),
                 thinking=judgment_to_proto(vote.thinking),
             )

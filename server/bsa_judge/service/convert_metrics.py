@@ -21,7 +21,7 @@ from bsa_judge.metrics.report import (
     MetricsReport,
     ModelMetrics,
 )
-from bsa_judge.metrics.verdicts import Factorized, VerdictColumns
+from bsa_judge.metrics.scored_samples import Factorized, ScoredSampleColumns
 from bsa_judge.service import enums
 from bsa_judge.service.enums import numbers_to_members
 
@@ -89,7 +89,7 @@ def metrics_options(request: judge_pb2.ComputeMetricsRequest) -> MetricsOptions:
     )
 
 
-def inline_samples(request: judge_pb2.ComputeMetricsRequest) -> VerdictColumns:
+def inline_samples(request: judge_pb2.ComputeMetricsRequest) -> ScoredSampleColumns:
     """The verdicts sent inline, as unvalidated core columns.
 
     Their problems, found when scoring them, are named at inline.samples[<row>].<field>.
@@ -102,7 +102,7 @@ def inline_samples(request: judge_pb2.ComputeMetricsRequest) -> VerdictColumns:
     if not samples:
         raise InvalidInput([FieldViolation(SAMPLES_FIELD, "there are no samples")])
     n_rows = len(samples)
-    return VerdictColumns(
+    return ScoredSampleColumns(
         model=Factorized.of(s.model for s in samples),
         item_id=Factorized.of(s.item_id for s in samples),
         scenario=_enum_texts(samples, "scenario", _SCENARIOS),

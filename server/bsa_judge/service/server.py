@@ -9,12 +9,12 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from bsa_judge.runtime import Runtime
+from bsa_judge.app.application import Application
 from bsa_judge.service.interceptors.auth import BearerTokenAuth, load_tokens
 from bsa_judge.service.interceptors.errors import DomainErrorInterceptor
 from bsa_judge.service.interceptors.logging import RequestLogInterceptor
 from bsa_judge.service.interceptors.prometheus import PrometheusInterceptor
-from bsa_judge.service.metrics_endpoint import MetricsEndpoint
+from bsa_judge.service.prometheus_endpoint import PrometheusEndpoint
 from bsa_judge.service.servicer import JudgeServicer
 from bsa_judge.service.tls import server_credentials
 from bsa_judge.settings import Settings
@@ -29,19 +29,19 @@ class RunningServer:
     server: grpc.aio.Server
     port: int
     health: health.aio.HealthServicer
-    runtime: Runtime
-    metrics: MetricsEndpoint | None = None  # the /metrics endpoint, when metrics_port is set
+    app: Application
+    prometheus: PrometheusEndpoint | None = None  # the /metrics endpoint, when metrics_port is set
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Flip health to NOT_SERVING, refuse new RPCs, let in-flight ones finish, close."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace_s)
-        if self.metrics is not None:
-            self.metrics.stop()
-        await self.runtime.aclose()
+        if self.prometheus is not None:
+            self.prometheus.stop()
+        await self.app.aclose()
 
 
-async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
+async def start_server(settings: Settings, app: Application) -> RunningServer:
     """Build and start the server on settings.host:settings.port (0 picks a free port)."""
     options = [
         ("grpc.max_receive_message_length", settings.max_message_bytes),
@@ -65,7 +65,7 @@ async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
         DomainErrorInterceptor(),
     ]
     server = grpc.aio.server(interceptors=interceptors, options=options)
-    judge_pb2_grpc.add_JudgeServiceServicer_to_server(JudgeServicer(runtime), server)
+    judge_pb2_grpc.add_JudgeServiceServicer_to_server(JudgeServicer(app), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -82,11 +82,11 @@ async def start_server(settings: Settings, runtime: Runtime) -> RunningServer:
     else:
         port = server.add_insecure_port(address)
     await server.start()
-    metrics = None
+    prometheus = None
     if settings.metrics_port is not None:
-        metrics = MetricsEndpoint.start(settings.metrics_host, settings.metrics_port)
+        prometheus = PrometheusEndpoint.start(settings.metrics_host, settings.metrics_port)
     for name in ("", SERVICE_NAME):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return RunningServer(
-        server=server, port=port, health=health_servicer, runtime=runtime, metrics=metrics
+        server=server, port=port, health=health_servicer, app=app, prometheus=prometheus
     )

@@ -1,4 +1,4 @@
-"""JudgeService: translates proto <-> core and nothing more.
+"""JudgeService: translates proto <-> core and calls the application layer, nothing more.
 
 Domain errors raised here (bsa_judge.errors) become gRPC statuses in the error interceptor.
 """
@@ -12,18 +12,15 @@ from contextlib import aclosing
 import grpc
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
-from bsa_judge.errors import FailedPrecondition
-from bsa_judge.judging.stream import judge_stream
-from bsa_judge.metrics.compute import metrics_for
-from bsa_judge.runtime import Runtime
-from bsa_judge.service import convert_generation, convert_judging, convert_metrics
+from bsa_judge.app.application import Application
+from bsa_judge.service import convert_generation, convert_judging, convert_metrics, convert_runs
 
 
 class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
     """The bsa.judge.v1.JudgeService implementation."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
+    def __init__(self, app: Application) -> None:
+        self._app = app
 
     # --- Generate (issue: generation) ---------------------------------------------------
     async def Generate(  # noqa: N802 - gRPC method name
@@ -33,7 +30,7 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
     ) -> AsyncIterator[judge_pb2.GenerateResponse]:
         core_request = convert_generation.generation_request(request)
         # Leaving this loop (client cancel, deadline) closes the samples, cancelling upstream.
-        async with aclosing(self._runtime.generator.generate(core_request)) as samples:
+        async with aclosing(self._app.generate(core_request)) as samples:
             async for sample in samples:
                 yield convert_generation.generate_response(sample, core_request.model)
 
@@ -45,11 +42,10 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.JudgeTraceRequest, judge_pb2.JudgeTraceResponse
         ],
     ) -> judge_pb2.JudgeTraceResponse:
-        trace = convert_judging.trace_from_request(
-            request, max_field_bytes=self._runtime.settings.max_field_bytes
+        trace = convert_judging.trace_input(request.trace, present=request.HasField("trace"))
+        verdict = await self._app.judge_trace(
+            trace, judge=request.judge, judges=tuple(request.judges)
         )
-        judges = self._runtime.judges.choose(request.judge, request.judges)
-        verdict = await self._runtime.judges.verdict(trace, judges)
         return judge_pb2.JudgeTraceResponse(verdict=convert_judging.verdict_to_proto(verdict))
 
     async def JudgeTraces(  # noqa: N802
@@ -59,14 +55,7 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.JudgeTracesRequest, judge_pb2.JudgeTracesResponse
         ],
     ) -> AsyncIterator[judge_pb2.JudgeTracesResponse]:
-        self._runtime.judges.ensure_configured()
-        settings = self._runtime.settings
-        verdicts = judge_stream(
-            self._runtime.judges,
-            convert_judging.stream_requests(request_iterator),
-            max_in_flight=settings.stream_max_in_flight,
-            max_field_bytes=settings.max_field_bytes,
-        )
+        verdicts = self._app.judge_traces(convert_judging.stream_requests(request_iterator))
         # Leaving this loop (client cancel, deadline) closes the stream, cancelling its work.
         async with aclosing(verdicts):
             async for key, verdict in verdicts:
@@ -82,11 +71,61 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.ComputeMetricsRequest, judge_pb2.ComputeMetricsResponse
         ],
     ) -> judge_pb2.ComputeMetricsResponse:
-        if request.WhichOneof("source") == "run_id":
-            raise FailedPrecondition("storage is not configured")
         options = convert_metrics.metrics_options(request)
-        # Up to millions of samples to convert and score: off the event loop. Bad samples
-        # raise VerdictError, an InvalidInput naming inline.samples[<row>].<field>.
-        columns = await asyncio.to_thread(convert_metrics.inline_samples, request)
-        report = await asyncio.to_thread(metrics_for, columns, options)
+        if request.WhichOneof("source") == "run_id":
+            report = await self._app.score_run(request.run_id, options)
+        else:
+            # Up to millions of samples to convert: off the event loop. Bad samples raise
+            # ScoredSampleError, an InvalidInput naming inline.samples[<row>].<field>.
+            samples = await asyncio.to_thread(convert_metrics.inline_samples, request)
+            report = await self._app.score(samples, options)
         return convert_metrics.metrics_response(report)
+
+    # --- Runs (issue 13) ------------------------------------------------------------------
+    # The run use cases (application layer, run store) are not wired yet: each method
+    # converts its request, then answers UNIMPLEMENTED. TODO(issue 13): call the use cases.
+    async def CreateRun(  # noqa: N802
+        self,
+        request: judge_pb2.CreateRunRequest,
+        context: grpc.aio.ServicerContext[judge_pb2.CreateRunRequest, judge_pb2.CreateRunResponse],
+    ) -> judge_pb2.CreateRunResponse:
+        convert_runs.run_settings(request.settings)
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+
+    async def GetRun(  # noqa: N802
+        self,
+        request: judge_pb2.GetRunRequest,
+        context: grpc.aio.ServicerContext[judge_pb2.GetRunRequest, judge_pb2.GetRunResponse],
+    ) -> judge_pb2.GetRunResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+
+    async def ListRuns(  # noqa: N802
+        self,
+        request: judge_pb2.ListRunsRequest,
+        context: grpc.aio.ServicerContext[judge_pb2.ListRunsRequest, judge_pb2.ListRunsResponse],
+    ) -> judge_pb2.ListRunsResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+
+    async def ExportRun(  # noqa: N802
+        self,
+        request: judge_pb2.ExportRunRequest,
+        context: grpc.aio.ServicerContext[judge_pb2.ExportRunRequest, judge_pb2.ExportRunResponse],
+    ) -> AsyncIterator[judge_pb2.ExportRunResponse]:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+        yield judge_pb2.ExportRunResponse()  # type: ignore[unreachable]  # a generator
+
+    async def EvaluateItems(  # noqa: N802
+        self,
+        request_iterator: AsyncIterator[judge_pb2.EvaluateItemsRequest],
+        context: grpc.aio.ServicerContext[
+            judge_pb2.EvaluateItemsRequest, judge_pb2.EvaluateItemsResponse
+        ],
+    ) -> AsyncIterator[judge_pb2.EvaluateItemsResponse]:
+        async for message in request_iterator:
+            convert_runs.run_item(message)
+            break
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+        yield judge_pb2.EvaluateItemsResponse()  # type: ignore[unreachable]  # a generator
+
+
+_RUNS_UNAVAILABLE = "runs are not available yet: the run store is not wired into this server"

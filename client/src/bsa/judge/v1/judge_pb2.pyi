@@ -13,6 +13,7 @@ figures and an F-score.
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
@@ -305,6 +306,69 @@ official script's behaviour when rows are missing).
 MISSING_SAMPLE_POLICY_DROP_INCOMPLETE_ITEMS: MissingSamplePolicy.ValueType  # 3
 """Items with fewer than k usable samples are left out of every figure."""
 Global___MissingSamplePolicy: _TypeAlias = MissingSamplePolicy  # noqa: Y015
+
+class _RunStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RunStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RunStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RUN_STATUS_UNSPECIFIED: _RunStatus.ValueType  # 0
+    """Not set."""
+    RUN_STATUS_RUNNING: _RunStatus.ValueType  # 1
+    """Created and open: some of its items still lack samples or verdicts."""
+    RUN_STATUS_COMPLETED: _RunStatus.ValueType  # 2
+    """Every item of the selection has k samples, each judged or explicitly failed."""
+    RUN_STATUS_FAILED: _RunStatus.ValueType  # 3
+    """Ended by an error that sending the items again cannot mend."""
+    RUN_STATUS_CANCELLED: _RunStatus.ValueType  # 4
+    """Ended on request before it completed."""
+
+class RunStatus(_RunStatus, metaclass=_RunStatusEnumTypeWrapper):
+    """--- Runs ----------------------------------------------------------------------------
+
+    RunStatus says where a run stands.
+    """
+
+RUN_STATUS_UNSPECIFIED: RunStatus.ValueType  # 0
+"""Not set."""
+RUN_STATUS_RUNNING: RunStatus.ValueType  # 1
+"""Created and open: some of its items still lack samples or verdicts."""
+RUN_STATUS_COMPLETED: RunStatus.ValueType  # 2
+"""Every item of the selection has k samples, each judged or explicitly failed."""
+RUN_STATUS_FAILED: RunStatus.ValueType  # 3
+"""Ended by an error that sending the items again cannot mend."""
+RUN_STATUS_CANCELLED: RunStatus.ValueType  # 4
+"""Ended on request before it completed."""
+Global___RunStatus: _TypeAlias = RunStatus  # noqa: Y015
+
+class _SampleSource:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SampleSourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SampleSource.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SAMPLE_SOURCE_UNSPECIFIED: _SampleSource.ValueType  # 0
+    """Not set; CreateRun takes it as GENERATED."""
+    SAMPLE_SOURCE_GENERATED: _SampleSource.ValueType  # 1
+    """The server generates the samples with the run's model backend."""
+    SAMPLE_SOURCE_SUBMITTED: _SampleSource.ValueType  # 2
+    """The caller sends samples generated elsewhere (EvaluateItemsRequest.samples); the
+    server only judges them. `model` then names the model that produced them.
+    """
+
+class SampleSource(_SampleSource, metaclass=_SampleSourceEnumTypeWrapper):
+    """SampleSource says where the samples of a run come from."""
+
+SAMPLE_SOURCE_UNSPECIFIED: SampleSource.ValueType  # 0
+"""Not set; CreateRun takes it as GENERATED."""
+SAMPLE_SOURCE_GENERATED: SampleSource.ValueType  # 1
+"""The server generates the samples with the run's model backend."""
+SAMPLE_SOURCE_SUBMITTED: SampleSource.ValueType  # 2
+"""The caller sends samples generated elsewhere (EvaluateItemsRequest.samples); the
+server only judges them. `model` then names the model that produced them.
+"""
+Global___SampleSource: _TypeAlias = SampleSource  # noqa: Y015
 
 @_typing.final
 class Item(_message.Message):
@@ -1055,7 +1119,9 @@ class ComputeMetricsRequest(_message.Message):
     run_id: _builtins.str
     """The id of a stored run (requires storage)."""
     k: _builtins.int
-    """Samples per item; required, at least 1."""
+    """Samples per item; required, at least 1, for inline verdicts. For a stored run, 0 takes
+    the run's k.
+    """
     alpha: _builtins.float
     """F-score weight of Think@1; unset means 0.7639364807041505."""
     bootstrap_resamples: _builtins.int
@@ -1322,3 +1388,576 @@ class ComputeMetricsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ComputeMetricsResponse: _TypeAlias = ComputeMetricsResponse  # noqa: Y015
+
+@_typing.final
+class ItemSelection(_message.Message):
+    """ItemSelection describes which items a run covers, so that every driver of a run (every
+    shard, every resume) can be checked to work on the same items.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATASET_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ITEM_COUNT_FIELD_NUMBER: _builtins.int
+    ITEMS_DIGEST_FIELD_NUMBER: _builtins.int
+    dataset: _builtins.str
+    """The dataset the items come from, as the caller names it (e.g. "bsa-dataset.csv")."""
+    description: _builtins.str
+    """The filters applied, in words (e.g. "scenario=RO,CS limit=100"); for people."""
+    item_count: _builtins.int
+    """The number of items selected, all shards together; at least 1."""
+    items_digest: _builtins.str
+    """Lower-case hex SHA-256 over the selected items (id, query, risk_summary, scenario and
+    label of each, sorted by id): two selections of the same run must agree on it.
+    """
+    def __init__(
+        self,
+        *,
+        dataset: _builtins.str = ...,
+        description: _builtins.str = ...,
+        item_count: _builtins.int = ...,
+        items_digest: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dataset", b"dataset", "description", b"description", "item_count", b"item_count", "items_digest", b"items_digest"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemSelection: _TypeAlias = ItemSelection  # noqa: Y015
+
+@_typing.final
+class RunSettings(_message.Message):
+    """RunSettings are what a run is, fixed at its creation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    SELECTION_FIELD_NUMBER: _builtins.int
+    K_FIELD_NUMBER: _builtins.int
+    DECODING_FIELD_NUMBER: _builtins.int
+    SAFETY_RULES_FIELD_NUMBER: _builtins.int
+    JUDGE_FIELD_NUMBER: _builtins.int
+    SAMPLE_SOURCE_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """The model under test: a configured model backend (GENERATED runs), or the name of the
+    model that produced the submitted samples (SUBMITTED runs). Required.
+    """
+    k: _builtins.int
+    """Samples per item, 1 to the server's maximum."""
+    safety_rules: _builtins.bool
+    """True to send the safety-rules system prompt before each query (GENERATED runs)."""
+    judge: _builtins.str
+    """The judge backend; empty means the server's default judge, resolved and stored at
+    creation.
+    """
+    sample_source: Global___SampleSource.ValueType
+    """Where the samples come from."""
+    @_builtins.property
+    def selection(self) -> Global___ItemSelection:
+        """The items the run covers. Required."""
+
+    @_builtins.property
+    def decoding(self) -> Global___DecodingSettings:
+        """Sampling parameters of the model under test (GENERATED runs)."""
+
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        selection: Global___ItemSelection | None = ...,
+        k: _builtins.int = ...,
+        decoding: Global___DecodingSettings | None = ...,
+        safety_rules: _builtins.bool = ...,
+        judge: _builtins.str = ...,
+        sample_source: Global___SampleSource.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decoding", b"decoding", "selection", b"selection"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decoding", b"decoding", "judge", b"judge", "k", b"k", "model", b"model", "safety_rules", b"safety_rules", "sample_source", b"sample_source", "selection", b"selection"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RunSettings: _TypeAlias = RunSettings  # noqa: Y015
+
+@_typing.final
+class SampleStatusCount(_message.Message):
+    """SampleStatusCount is how many samples of a run have one status."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    status: Global___SampleStatus.ValueType
+    """The sample status."""
+    count: _builtins.int
+    """How many stored samples have it."""
+    def __init__(
+        self,
+        *,
+        status: Global___SampleStatus.ValueType = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SampleStatusCount: _TypeAlias = SampleStatusCount  # noqa: Y015
+
+@_typing.final
+class JudgmentStatusCount(_message.Message):
+    """JudgmentStatusCount is how many verdicts of a run have one status."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    status: Global___JudgmentStatus.ValueType
+    """The verdict status."""
+    count: _builtins.int
+    """How many stored verdicts have it."""
+    def __init__(
+        self,
+        *,
+        status: Global___JudgmentStatus.ValueType = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___JudgmentStatusCount: _TypeAlias = JudgmentStatusCount  # noqa: Y015
+
+@_typing.final
+class RunProgress(_message.Message):
+    """RunProgress counts what a run has stored."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    ITEMS_STARTED_FIELD_NUMBER: _builtins.int
+    ITEMS_FINISHED_FIELD_NUMBER: _builtins.int
+    SAMPLES_FIELD_NUMBER: _builtins.int
+    VERDICTS_FIELD_NUMBER: _builtins.int
+    SAMPLES_BY_STATUS_FIELD_NUMBER: _builtins.int
+    VERDICTS_BY_STATUS_FIELD_NUMBER: _builtins.int
+    items: _builtins.int
+    """Items in the run's selection (ItemSelection.item_count)."""
+    items_started: _builtins.int
+    """Items with at least one stored sample."""
+    items_finished: _builtins.int
+    """Items with k stored samples, each judged or explicitly failed."""
+    samples: _builtins.int
+    """Stored samples."""
+    verdicts: _builtins.int
+    """Stored verdicts."""
+    @_builtins.property
+    def samples_by_status(self) -> _containers.RepeatedCompositeFieldContainer[Global___SampleStatusCount]:
+        """Stored samples by status; statuses with no sample are left out."""
+
+    @_builtins.property
+    def verdicts_by_status(self) -> _containers.RepeatedCompositeFieldContainer[Global___JudgmentStatusCount]:
+        """Stored verdicts by status; statuses with no verdict are left out."""
+
+    def __init__(
+        self,
+        *,
+        items: _builtins.int = ...,
+        items_started: _builtins.int = ...,
+        items_finished: _builtins.int = ...,
+        samples: _builtins.int = ...,
+        verdicts: _builtins.int = ...,
+        samples_by_status: _abc.Iterable[Global___SampleStatusCount] | None = ...,
+        verdicts_by_status: _abc.Iterable[Global___JudgmentStatusCount] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "items_finished", b"items_finished", "items_started", b"items_started", "samples", b"samples", "samples_by_status", b"samples_by_status", "verdicts", b"verdicts", "verdicts_by_status", b"verdicts_by_status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RunProgress: _TypeAlias = RunProgress  # noqa: Y015
+
+@_typing.final
+class Run(_message.Message):
+    """Run is one evaluation of a model on a selection of items."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class TemplateVersionsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    FINISH_TIME_FIELD_NUMBER: _builtins.int
+    JUDGE_MODEL_FIELD_NUMBER: _builtins.int
+    TEMPLATE_VERSIONS_FIELD_NUMBER: _builtins.int
+    PROGRESS_FIELD_NUMBER: _builtins.int
+    run_id: _builtins.str
+    """The run id."""
+    status: Global___RunStatus.ValueType
+    """Where the run stands."""
+    judge_model: _builtins.str
+    """The judge model behind `settings.judge`, as resolved at creation."""
+    @_builtins.property
+    def settings(self) -> Global___RunSettings:
+        """The settings fixed at creation."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the run was created."""
+
+    @_builtins.property
+    def finish_time(self) -> _timestamp_pb2.Timestamp:
+        """When the run completed, failed or was cancelled; unset while it is running."""
+
+    @_builtins.property
+    def template_versions(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The version id of each judge template the run uses, by template name ("safety",
+        "thinking_ro", ...), fixed at creation.
+        """
+
+    @_builtins.property
+    def progress(self) -> Global___RunProgress:
+        """What the run has stored so far."""
+
+    def __init__(
+        self,
+        *,
+        run_id: _builtins.str = ...,
+        settings: Global___RunSettings | None = ...,
+        status: Global___RunStatus.ValueType = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        finish_time: _timestamp_pb2.Timestamp | None = ...,
+        judge_model: _builtins.str = ...,
+        template_versions: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        progress: Global___RunProgress | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "finish_time", b"finish_time", "progress", b"progress", "settings", b"settings"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "finish_time", b"finish_time", "judge_model", b"judge_model", "progress", b"progress", "run_id", b"run_id", "settings", b"settings", "status", b"status", "template_versions", b"template_versions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Run: _TypeAlias = Run  # noqa: Y015
+
+@_typing.final
+class CreateRunRequest(_message.Message):
+    """CreateRunRequest creates a run, or finds the one created with the same settings."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    run_id: _builtins.str
+    """The run id: 1 to 128 characters of letters, digits, '.', '_' and '-'. Empty: the
+    server makes one.
+    """
+    @_builtins.property
+    def settings(self) -> Global___RunSettings:
+        """The run's settings."""
+
+    def __init__(
+        self,
+        *,
+        run_id: _builtins.str = ...,
+        settings: Global___RunSettings | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["run_id", b"run_id", "settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateRunRequest: _TypeAlias = CreateRunRequest  # noqa: Y015
+
+@_typing.final
+class CreateRunResponse(_message.Message):
+    """CreateRunResponse carries the run."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUN_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    created: _builtins.bool
+    """True when this call created the run; false when it existed with the same settings."""
+    @_builtins.property
+    def run(self) -> Global___Run:
+        """The run, new or stored."""
+
+    def __init__(
+        self,
+        *,
+        run: Global___Run | None = ...,
+        created: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["run", b"run"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "run", b"run"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateRunResponse: _TypeAlias = CreateRunResponse  # noqa: Y015
+
+@_typing.final
+class GetRunRequest(_message.Message):
+    """GetRunRequest names one run."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    run_id: _builtins.str
+    """The run id."""
+    def __init__(
+        self,
+        *,
+        run_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["run_id", b"run_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRunRequest: _TypeAlias = GetRunRequest  # noqa: Y015
+
+@_typing.final
+class GetRunResponse(_message.Message):
+    """GetRunResponse carries one run."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def run(self) -> Global___Run:
+        """The run, with its progress counts."""
+
+    def __init__(
+        self,
+        *,
+        run: Global___Run | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["run", b"run"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["run", b"run"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRunResponse: _TypeAlias = GetRunResponse  # noqa: Y015
+
+@_typing.final
+class ListRunsRequest(_message.Message):
+    """ListRunsRequest asks for one page of runs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Runs per page, 1 to 1000; 0 means 100."""
+    page_token: _builtins.str
+    """The `next_page_token` of the previous page; empty for the first page."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRunsRequest: _TypeAlias = ListRunsRequest  # noqa: Y015
+
+@_typing.final
+class ListRunsResponse(_message.Message):
+    """ListRunsResponse is one page of runs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUNS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """The token of the next page; empty on the last page."""
+    @_builtins.property
+    def runs(self) -> _containers.RepeatedCompositeFieldContainer[Global___Run]:
+        """The runs of this page, newest first."""
+
+    def __init__(
+        self,
+        *,
+        runs: _abc.Iterable[Global___Run] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "runs", b"runs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListRunsResponse: _TypeAlias = ListRunsResponse  # noqa: Y015
+
+@_typing.final
+class ExportRunRequest(_message.Message):
+    """ExportRunRequest names the run to export."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    run_id: _builtins.str
+    """The run id."""
+    def __init__(
+        self,
+        *,
+        run_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["run_id", b"run_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportRunRequest: _TypeAlias = ExportRunRequest  # noqa: Y015
+
+@_typing.final
+class ExportRunResponse(_message.Message):
+    """ExportRunResponse is one stored sample of a run with its verdict."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    SAMPLE_FIELD_NUMBER: _builtins.int
+    VERDICT_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    """The item id."""
+    @_builtins.property
+    def sample(self) -> Global___Sample:
+        """The sample."""
+
+    @_builtins.property
+    def verdict(self) -> Global___Verdict:
+        """The verdict on the sample; unset while it is not judged yet."""
+
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        sample: Global___Sample | None = ...,
+        verdict: Global___Verdict | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sample", b"sample", "verdict", b"verdict"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_id", b"item_id", "sample", b"sample", "verdict", b"verdict"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportRunResponse: _TypeAlias = ExportRunResponse  # noqa: Y015
+
+@_typing.final
+class EvaluateItemsRequest(_message.Message):
+    """EvaluateItemsRequest is one item of a run on the EvaluateItems stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    ITEM_FIELD_NUMBER: _builtins.int
+    SAMPLES_FIELD_NUMBER: _builtins.int
+    run_id: _builtins.str
+    """The run; required on every message, and the same on every message of a stream."""
+    @_builtins.property
+    def item(self) -> Global___Item:
+        """The item: its k samples are generated (those not stored yet) and judged."""
+
+    @_builtins.property
+    def samples(self) -> _containers.RepeatedCompositeFieldContainer[Global___Sample]:
+        """SUBMITTED runs only: the samples of the item generated elsewhere, each with its
+        sample_index (0 to k-1) and status. An index already stored keeps its stored sample.
+        Any number up to k per message; an item may come back with more of its samples.
+        """
+
+    def __init__(
+        self,
+        *,
+        run_id: _builtins.str = ...,
+        item: Global___Item | None = ...,
+        samples: _abc.Iterable[Global___Sample] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item", b"item", "run_id", b"run_id", "samples", b"samples"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EvaluateItemsRequest: _TypeAlias = EvaluateItemsRequest  # noqa: Y015
+
+@_typing.final
+class EvaluateItemsResponse(_message.Message):
+    """EvaluateItemsResponse is one sample of an item and its verdict, both stored."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    SAMPLE_FIELD_NUMBER: _builtins.int
+    VERDICT_FIELD_NUMBER: _builtins.int
+    STORED_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    """The item id of the request."""
+    stored: _builtins.bool
+    """True when the sample and verdict were already stored: no model was called for them."""
+    error: _builtins.str
+    """Set when the item could not be evaluated at all (an invalid item, a sample index out
+    of range); it names the field. Then sample and verdict are unset; the stream goes on.
+    """
+    @_builtins.property
+    def sample(self) -> Global___Sample:
+        """The sample (its sample_index says which)."""
+
+    @_builtins.property
+    def verdict(self) -> Global___Verdict:
+        """The verdict on the sample. A sample whose generation failed (UPSTREAM_ERROR, TIMEOUT)
+        is not judged: its verdict has status NOT_JUDGED and echoes the sample status.
+        """
+
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        sample: Global___Sample | None = ...,
+        verdict: Global___Verdict | None = ...,
+        stored: _builtins.bool = ...,
+        error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sample", b"sample", "verdict", b"verdict"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "item_id", b"item_id", "sample", b"sample", "stored", b"stored", "verdict", b"verdict"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EvaluateItemsResponse: _TypeAlias = EvaluateItemsResponse  # noqa: Y015

@@ -55,6 +55,31 @@ class JudgeServiceStub:
                 request_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ComputeMetricsRequest.SerializeToString,
                 response_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ComputeMetricsResponse.FromString,
                 _registered_method=True)
+        self.CreateRun = channel.unary_unary(
+                '/bsa.judge.v1.JudgeService/CreateRun',
+                request_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.CreateRunRequest.SerializeToString,
+                response_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.CreateRunResponse.FromString,
+                _registered_method=True)
+        self.GetRun = channel.unary_unary(
+                '/bsa.judge.v1.JudgeService/GetRun',
+                request_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.GetRunRequest.SerializeToString,
+                response_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.GetRunResponse.FromString,
+                _registered_method=True)
+        self.ListRuns = channel.unary_unary(
+                '/bsa.judge.v1.JudgeService/ListRuns',
+                request_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ListRunsRequest.SerializeToString,
+                response_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ListRunsResponse.FromString,
+                _registered_method=True)
+        self.ExportRun = channel.unary_stream(
+                '/bsa.judge.v1.JudgeService/ExportRun',
+                request_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ExportRunRequest.SerializeToString,
+                response_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ExportRunResponse.FromString,
+                _registered_method=True)
+        self.EvaluateItems = channel.stream_stream(
+                '/bsa.judge.v1.JudgeService/EvaluateItems',
+                request_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.EvaluateItemsRequest.SerializeToString,
+                response_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.EvaluateItemsResponse.FromString,
+                _registered_method=True)
 
 
 class JudgeServiceServicer:
@@ -95,6 +120,52 @@ class JudgeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateRun(self, request, context):
+        """--- Runs: the whole benchmark on a model as one durable, resumable job ---------------
+
+        CreateRun creates a run with its settings fixed for good. Creating it again with the
+        same id and the same settings returns the stored run (so every driver of a sharded run
+        may call it); different settings are FAILED_PRECONDITION naming the first difference.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRun(self, request, context):
+        """GetRun returns one run with its progress counts; NOT_FOUND for an unknown id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRuns(self, request, context):
+        """ListRuns returns the runs, newest first, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportRun(self, request, context):
+        """ExportRun streams every stored sample of a run with its verdict, by item id then
+        sample index.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EvaluateItems(self, request_iterator, context):
+        """EvaluateItems is the benchmark in one call: items in, and out, per sample, the sample
+        and its verdict as soon as both are stored. The server generates the k samples of each
+        item (or takes the samples sent with it) and judges each sample the moment it exists.
+        Sending an item again returns what is stored and calls no model for it, so a run
+        resumes by sending its items again. Responses come in completion order. Each request is
+        answered by one response per sample: k for an item to generate, one per sample sent
+        with it otherwise; or by one response carrying `error`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JudgeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -117,6 +188,31 @@ def add_JudgeServiceServicer_to_server(servicer, server):
                     servicer.ComputeMetrics,
                     request_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ComputeMetricsRequest.FromString,
                     response_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ComputeMetricsResponse.SerializeToString,
+            ),
+            'CreateRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateRun,
+                    request_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.CreateRunRequest.FromString,
+                    response_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.CreateRunResponse.SerializeToString,
+            ),
+            'GetRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRun,
+                    request_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.GetRunRequest.FromString,
+                    response_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.GetRunResponse.SerializeToString,
+            ),
+            'ListRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRuns,
+                    request_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ListRunsRequest.FromString,
+                    response_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ListRunsResponse.SerializeToString,
+            ),
+            'ExportRun': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportRun,
+                    request_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ExportRunRequest.FromString,
+                    response_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ExportRunResponse.SerializeToString,
+            ),
+            'EvaluateItems': grpc.stream_stream_rpc_method_handler(
+                    servicer.EvaluateItems,
+                    request_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.EvaluateItemsRequest.FromString,
+                    response_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.EvaluateItemsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -228,6 +324,141 @@ class JudgeService:
             '/bsa.judge.v1.JudgeService/ComputeMetrics',
             bsa_dot_judge_dot_v1_dot_judge__pb2.ComputeMetricsRequest.SerializeToString,
             bsa_dot_judge_dot_v1_dot_judge__pb2.ComputeMetricsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bsa.judge.v1.JudgeService/CreateRun',
+            bsa_dot_judge_dot_v1_dot_judge__pb2.CreateRunRequest.SerializeToString,
+            bsa_dot_judge_dot_v1_dot_judge__pb2.CreateRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bsa.judge.v1.JudgeService/GetRun',
+            bsa_dot_judge_dot_v1_dot_judge__pb2.GetRunRequest.SerializeToString,
+            bsa_dot_judge_dot_v1_dot_judge__pb2.GetRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bsa.judge.v1.JudgeService/ListRuns',
+            bsa_dot_judge_dot_v1_dot_judge__pb2.ListRunsRequest.SerializeToString,
+            bsa_dot_judge_dot_v1_dot_judge__pb2.ListRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/bsa.judge.v1.JudgeService/ExportRun',
+            bsa_dot_judge_dot_v1_dot_judge__pb2.ExportRunRequest.SerializeToString,
+            bsa_dot_judge_dot_v1_dot_judge__pb2.ExportRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EvaluateItems(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/bsa.judge.v1.JudgeService/EvaluateItems',
+            bsa_dot_judge_dot_v1_dot_judge__pb2.EvaluateItemsRequest.SerializeToString,
+            bsa_dot_judge_dot_v1_dot_judge__pb2.EvaluateItemsResponse.FromString,
             options,
             channel_credentials,
             insecure,

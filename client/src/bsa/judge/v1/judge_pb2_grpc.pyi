@@ -58,6 +58,30 @@ class JudgeServiceStub:
     """ComputeMetrics turns verdicts into the benchmark's figures, for verdicts sent inline
     or for a stored run.
     """
+    CreateRun: _grpc.UnaryUnaryMultiCallable[_judge_pb2.CreateRunRequest, _judge_pb2.CreateRunResponse]
+    """--- Runs: the whole benchmark on a model as one durable, resumable job ---------------
+
+    CreateRun creates a run with its settings fixed for good. Creating it again with the
+    same id and the same settings returns the stored run (so every driver of a sharded run
+    may call it); different settings are FAILED_PRECONDITION naming the first difference.
+    """
+    GetRun: _grpc.UnaryUnaryMultiCallable[_judge_pb2.GetRunRequest, _judge_pb2.GetRunResponse]
+    """GetRun returns one run with its progress counts; NOT_FOUND for an unknown id."""
+    ListRuns: _grpc.UnaryUnaryMultiCallable[_judge_pb2.ListRunsRequest, _judge_pb2.ListRunsResponse]
+    """ListRuns returns the runs, newest first, a page at a time."""
+    ExportRun: _grpc.UnaryStreamMultiCallable[_judge_pb2.ExportRunRequest, _judge_pb2.ExportRunResponse]
+    """ExportRun streams every stored sample of a run with its verdict, by item id then
+    sample index.
+    """
+    EvaluateItems: _grpc.StreamStreamMultiCallable[_judge_pb2.EvaluateItemsRequest, _judge_pb2.EvaluateItemsResponse]
+    """EvaluateItems is the benchmark in one call: items in, and out, per sample, the sample
+    and its verdict as soon as both are stored. The server generates the k samples of each
+    item (or takes the samples sent with it) and judges each sample the moment it exists.
+    Sending an item again returns what is stored and calls no model for it, so a run
+    resumes by sending its items again. Responses come in completion order. Each request is
+    answered by one response per sample: k for an item to generate, one per sample sent
+    with it otherwise; or by one response carrying `error`.
+    """
 
 @_typing.type_check_only
 class JudgeServiceAsyncStub(JudgeServiceStub):
@@ -81,6 +105,30 @@ class JudgeServiceAsyncStub(JudgeServiceStub):
     ComputeMetrics: _aio.UnaryUnaryMultiCallable[_judge_pb2.ComputeMetricsRequest, _judge_pb2.ComputeMetricsResponse]  # type: ignore[assignment]
     """ComputeMetrics turns verdicts into the benchmark's figures, for verdicts sent inline
     or for a stored run.
+    """
+    CreateRun: _aio.UnaryUnaryMultiCallable[_judge_pb2.CreateRunRequest, _judge_pb2.CreateRunResponse]  # type: ignore[assignment]
+    """--- Runs: the whole benchmark on a model as one durable, resumable job ---------------
+
+    CreateRun creates a run with its settings fixed for good. Creating it again with the
+    same id and the same settings returns the stored run (so every driver of a sharded run
+    may call it); different settings are FAILED_PRECONDITION naming the first difference.
+    """
+    GetRun: _aio.UnaryUnaryMultiCallable[_judge_pb2.GetRunRequest, _judge_pb2.GetRunResponse]  # type: ignore[assignment]
+    """GetRun returns one run with its progress counts; NOT_FOUND for an unknown id."""
+    ListRuns: _aio.UnaryUnaryMultiCallable[_judge_pb2.ListRunsRequest, _judge_pb2.ListRunsResponse]  # type: ignore[assignment]
+    """ListRuns returns the runs, newest first, a page at a time."""
+    ExportRun: _aio.UnaryStreamMultiCallable[_judge_pb2.ExportRunRequest, _judge_pb2.ExportRunResponse]  # type: ignore[assignment]
+    """ExportRun streams every stored sample of a run with its verdict, by item id then
+    sample index.
+    """
+    EvaluateItems: _aio.StreamStreamMultiCallable[_judge_pb2.EvaluateItemsRequest, _judge_pb2.EvaluateItemsResponse]  # type: ignore[assignment]
+    """EvaluateItems is the benchmark in one call: items in, and out, per sample, the sample
+    and its verdict as soon as both are stored. The server generates the k samples of each
+    item (or takes the samples sent with it) and judges each sample the moment it exists.
+    Sending an item again returns what is stored and calls no model for it, so a run
+    resumes by sending its items again. Responses come in completion order. Each request is
+    answered by one response per sample: k for an item to generate, one per sample sent
+    with it otherwise; or by one response carrying `error`.
     """
 
 class JudgeServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -126,6 +174,60 @@ class JudgeServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_judge_pb2.ComputeMetricsResponse, _abc.Awaitable[_judge_pb2.ComputeMetricsResponse]]:
         """ComputeMetrics turns verdicts into the benchmark's figures, for verdicts sent inline
         or for a stored run.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateRun(
+        self,
+        request: _judge_pb2.CreateRunRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_judge_pb2.CreateRunResponse, _abc.Awaitable[_judge_pb2.CreateRunResponse]]:
+        """--- Runs: the whole benchmark on a model as one durable, resumable job ---------------
+
+        CreateRun creates a run with its settings fixed for good. Creating it again with the
+        same id and the same settings returns the stored run (so every driver of a sharded run
+        may call it); different settings are FAILED_PRECONDITION naming the first difference.
+        """
+
+    @_abc_1.abstractmethod
+    def GetRun(
+        self,
+        request: _judge_pb2.GetRunRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_judge_pb2.GetRunResponse, _abc.Awaitable[_judge_pb2.GetRunResponse]]:
+        """GetRun returns one run with its progress counts; NOT_FOUND for an unknown id."""
+
+    @_abc_1.abstractmethod
+    def ListRuns(
+        self,
+        request: _judge_pb2.ListRunsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_judge_pb2.ListRunsResponse, _abc.Awaitable[_judge_pb2.ListRunsResponse]]:
+        """ListRuns returns the runs, newest first, a page at a time."""
+
+    @_abc_1.abstractmethod
+    def ExportRun(
+        self,
+        request: _judge_pb2.ExportRunRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_judge_pb2.ExportRunResponse], _abc.AsyncIterator[_judge_pb2.ExportRunResponse]]:
+        """ExportRun streams every stored sample of a run with its verdict, by item id then
+        sample index.
+        """
+
+    @_abc_1.abstractmethod
+    def EvaluateItems(
+        self,
+        request_iterator: _MaybeAsyncIterator[_judge_pb2.EvaluateItemsRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_judge_pb2.EvaluateItemsResponse], _abc.AsyncIterator[_judge_pb2.EvaluateItemsResponse]]:
+        """EvaluateItems is the benchmark in one call: items in, and out, per sample, the sample
+        and its verdict as soon as both are stored. The server generates the k samples of each
+        item (or takes the samples sent with it) and judges each sample the moment it exists.
+        Sending an item again returns what is stored and calls no model for it, so a run
+        resumes by sending its items again. Responses come in completion order. Each request is
+        answered by one response per sample: k for an item to generate, one per sample sent
+        with it otherwise; or by one response carrying `error`.
         """
 
 def add_JudgeServiceServicer_to_server(servicer: JudgeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

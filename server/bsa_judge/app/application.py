@@ -1,0 +1,133 @@
+"""The use cases: judge a trace, judge a stream of traces, generate, score.
+
+Every entry point (the gRPC servicer, the CLI, the demo) calls these, after converting its
+own input into the core's types; nothing here knows about gRPC. Validation, the choice of
+judge and the Prometheus record of each verdict and sample happen here, once each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, AsyncIterable, Sequence
+from contextlib import aclosing
+
+import structlog
+
+from bsa_judge import telemetry
+from bsa_judge.app.judges import JudgePanel
+from bsa_judge.errors import FailedPrecondition, InvalidInput, NotFound
+from bsa_judge.generation.generator import GenerationRequest, Generator
+from bsa_judge.generation.sampler import Sample
+from bsa_judge.judging.judgment import Verdict
+from bsa_judge.judging.port import Judge
+from bsa_judge.judging.stream import StreamRequest, judge_stream
+from bsa_judge.judging.trace import Trace
+from bsa_judge.judging.validation import TraceInput, validate_trace
+from bsa_judge.judging.verdict import invalid_verdict, verdict_for
+from bsa_judge.metrics.compute import metrics_for
+from bsa_judge.metrics.report import MetricsOptions, MetricsReport
+from bsa_judge.metrics.scored_samples import ScoredSampleColumns
+from bsa_judge.settings import Settings
+
+_log = structlog.get_logger(__name__)
+
+
+class Application:
+    """The service's use cases over the components the composition root built."""
+
+    def __init__(self, settings: Settings, judges: JudgePanel, generator: Generator) -> None:
+        self.settings = settings
+        self.judges = judges
+        self.generator = generator
+
+    # --- judging ------------------------------------------------------------------------
+    async def judge_trace(
+        self, trace: TraceInput, *, judge: str = "", judges: Sequence[str] = ()
+    ) -> Verdict:
+        """The verdict on one trace by the judge (or the vote of judges) the caller names.
+
+        Raises InvalidInput naming each bad field, FailedPrecondition when no judge is
+        configured, NotFound for an unknown judge.
+        """
+        valid = validate_trace(trace, max_field_bytes=self.settings.max_field_bytes)
+        return await self._judged(valid, self.judges.choose(judge, judges))
+
+    async def judge_traces(
+        self, requests: AsyncIterable[StreamRequest]
+    ) -> AsyncGenerator[tuple[str, Verdict], None]:
+        """(key, verdict) per request, as each is ready, at most `stream_max_in_flight`
+        pending. A trace that cannot be judged (bad field, unknown judge) gets a verdict
+        INVALID_TRACE and the stream goes on; FailedPrecondition when no judge is configured.
+        Closing the iterator cancels the work in flight."""
+        self.judges.ensure_configured()
+        verdicts = judge_stream(
+            requests, self._stream_verdict, max_in_flight=self.settings.stream_max_in_flight
+        )
+        async with aclosing(verdicts):
+            async for keyed in verdicts:
+                yield keyed
+
+    async def _stream_verdict(self, request: StreamRequest) -> Verdict:
+        try:
+            trace = validate_trace(request.trace, max_field_bytes=self.settings.max_field_bytes)
+            judge = self.judges.choose(request.judge, request.judges)
+        except (InvalidInput, NotFound) as error:
+            verdict = invalid_verdict(request.trace, str(error))
+            _record(verdict)
+            return verdict
+        return await self._judged(trace, judge)
+
+    async def _judged(self, trace: Trace, judge: Judge) -> Verdict:
+        started = time.perf_counter()
+        telemetry.TRACES_IN_FLIGHT.inc()
+        try:
+            judgments = await judge.judge(trace)
+        finally:
+            telemetry.TRACES_IN_FLIGHT.dec()
+        verdict = verdict_for(trace, judgments, latency_s=time.perf_counter() - started)
+        _record(verdict)
+        return verdict
+
+    # --- generation ---------------------------------------------------------------------
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[Sample, None]:
+        """The request's k samples, each as soon as it completes. Raises InvalidInput naming
+        each bad field, NotFound for an unknown model. Closing the iterator cancels the
+        requests in flight."""
+        async with aclosing(self.generator.generate(request)) as samples:
+            async for sample in samples:
+                telemetry.SAMPLES.labels(request.model, sample.status.value).inc()
+                yield sample
+
+    # --- scoring ------------------------------------------------------------------------
+    async def score(self, samples: ScoredSampleColumns, options: MetricsOptions) -> MetricsReport:
+        """The benchmark figures of scored samples, computed off the event loop (up to
+        millions of rows). Raises ScoredSampleError, an InvalidInput naming each bad row."""
+        return await asyncio.to_thread(metrics_for, samples, options)
+
+    async def score_run(self, run_id: str, options: MetricsOptions) -> MetricsReport:
+        """The figures of a stored run; FailedPrecondition until a run store is configured."""
+        raise FailedPrecondition("storage is not configured")
+
+    # --- life cycle ---------------------------------------------------------------------
+    async def reload(self) -> None:
+        """Re-read the files the settings point to (SIGHUP); components opt in here."""
+        # A bad backends or rules file is logged and leaves the running models untouched.
+        await self.generator.reload()
+        _log.info("runtime_reloaded")
+
+    async def aclose(self) -> None:
+        """Release upstream connections and other resources."""
+        await self.judges.aclose()
+        await self.generator.aclose()
+
+
+def _record(verdict: Verdict) -> None:
+    """The one place a finished verdict is counted in Prometheus."""
+    telemetry.TRACES.labels(verdict.status.value).inc()
+    telemetry.VERDICTS.labels(
+        verdict.scenario.value if verdict.scenario else "none",
+        verdict.safety_label.value if verdict.safety_label else "none",
+        verdict.thinking_label.value if verdict.thinking_label else "none",
+        verdict.status.value,
+    ).inc()

@@ -1,0 +1,92 @@
+"""The composition root: every long-lived component, built from Settings, here and only here.
+
+`build(settings)` returns the `Application` the entry points use. Components are built by
+the small factories below; an entry point that needs something else (a run store, next)
+adds a factory here and a constructor argument to `Application`, nothing elsewhere.
+"""
+
+from __future__ import annotations
+
+from bsa_judge.app.application import Application
+from bsa_judge.app.judges import JudgePanel
+from bsa_judge.backends.endpoint import ChatEndpoint
+from bsa_judge.backends.endpoint_settings import Connect, EndpointSettings
+from bsa_judge.generation.backends import load_backends
+from bsa_judge.generation.generator import Generator
+from bsa_judge.generation.registry import ModelRegistry
+from bsa_judge.generation.safety_rules import load_safety_rules
+from bsa_judge.judging.builtin_templates import builtin_templates
+from bsa_judge.judging.cache import JudgmentCache, LruJudgmentCache
+from bsa_judge.judging.llm_judge import JudgeOptions, LlmJudge
+from bsa_judge.judging.official_prompts import load_official_prompts
+from bsa_judge.judging.template import TemplateSet
+from bsa_judge.settings import Settings
+
+
+def build(settings: Settings, *, connect: Connect | None = None) -> Application:
+    """The application for `settings`.
+
+    `connect` builds a chat model from endpoint settings; the default is the real
+    endpoint (`connect_endpoint`). Raises BackendsFileError, SafetyRulesError,
+    TemplateError or MissingApiKeyError, naming what is wrong (never a key).
+    """
+    chat = connect or connect_endpoint
+    return Application(
+        settings,
+        judges=build_judges(settings, connect=chat),
+        generator=build_generator(settings, connect=chat),
+    )
+
+
+def connect_endpoint(settings: EndpointSettings) -> ChatEndpoint:
+    """The one factory from endpoint settings (a judge's or a model's) to an endpoint."""
+    return ChatEndpoint(settings.endpoint_config())
+
+
+def templates_for(settings: Settings) -> TemplateSet:
+    """The judge templates: the official prompt files when configured, else ours."""
+    if settings.judge_prompts is not None:
+        return load_official_prompts(settings.judge_prompts)
+    return builtin_templates()
+
+
+def build_judges(
+    settings: Settings,
+    *,
+    connect: Connect | None = None,
+    cache: JudgmentCache | None = None,
+) -> JudgePanel:
+    """An LLM judge for every backend of `settings.judges`, sharing one template set and one
+    judgment cache (`verdict_cache_size` judgments)."""
+    chat = connect or connect_endpoint
+    templates = templates_for(settings)
+    shared = cache if cache is not None else LruJudgmentCache(settings.verdict_cache_size)
+    judges = [
+        LlmJudge(
+            backend.name,
+            chat(backend),
+            templates,
+            shared,
+            JudgeOptions(
+                temperature=backend.temperature,
+                max_tokens=backend.max_tokens,
+                structured_output=backend.structured_output,
+                reasks=settings.judge_reasks,
+            ),
+        )
+        for backend in settings.judges
+    ]
+    return JudgePanel(judges, settings.default_judge)
+
+
+def build_generator(settings: Settings, *, connect: Connect | None = None) -> Generator:
+    """The models of the backends file (none without one) and the safety rules of the rules
+    file (the built-in rules without one)."""
+    backends = load_backends(settings.backends) if settings.backends is not None else {}
+    return Generator(
+        ModelRegistry(connect or connect_endpoint, backends),
+        load_safety_rules(settings.safety_rules_file),
+        max_k=settings.max_k,
+        backends_file=settings.backends,
+        safety_rules_file=settings.safety_rules_file,
+    )

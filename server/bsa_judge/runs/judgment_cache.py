@@ -1,0 +1,69 @@
+"""The judge cache in the run store, shared by every replica, behind the in-process LRU.
+
+    cache = TieredJudgmentCache(LruJudgmentCache(settings.verdict_cache_size),
+                               StoredJudgmentCache(store))
+
+A judgment made through any replica is found by the others in the store; the LRU saves the
+database round trip for what this process has seen lately. A cache is an optimisation: while
+the store is unavailable, the stored cache misses and forgets (and says so in the log) rather
+than failing the judging it serves.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from bsa_judge.judging.cache import JudgmentCache
+from bsa_judge.judging.judgment import Judgment
+from bsa_judge.runs.run import StoreUnavailable
+from bsa_judge.runs.store import RunStore
+
+log = structlog.get_logger(__name__)
+
+
+class StoredJudgmentCache:
+    """A JudgmentCache on the run store's judgment table (committed on every put)."""
+
+    def __init__(self, store: RunStore) -> None:
+        self._store = store
+
+    async def get(self, key: str) -> Judgment | None:
+        """The judgment stored under `key`, if any (none while the store is unavailable)."""
+        try:
+            async with self._store.unit_of_work() as uow:
+                return await uow.runs.get_judgment(key)
+        except StoreUnavailable as error:
+            log.warning("verdict_cache_unavailable", operation="get", error=str(error))
+            return None
+
+    async def put(self, key: str, judgment: Judgment) -> None:
+        """Store `judgment` under `key`; a judgment already stored there is kept."""
+        try:
+            async with self._store.unit_of_work() as uow:
+                await uow.runs.add_judgment(key, judgment)
+                await uow.commit()
+        except StoreUnavailable as error:
+            log.warning("verdict_cache_unavailable", operation="put", error=str(error))
+
+
+class TieredJudgmentCache:
+    """Two caches, the fast one first: a hit in the second is copied into the first."""
+
+    def __init__(self, first: JudgmentCache, second: JudgmentCache) -> None:
+        self.first = first
+        self.second = second
+
+    async def get(self, key: str) -> Judgment | None:
+        """From the first cache, else from the second (and then kept in the first)."""
+        judgment = await self.first.get(key)
+        if judgment is not None:
+            return judgment
+        judgment = await self.second.get(key)
+        if judgment is not None:
+            await self.first.put(key, judgment)
+        return judgment
+
+    async def put(self, key: str, judgment: Judgment) -> None:
+        """Into both caches, the shared one first."""
+        await self.second.put(key, judgment)
+        await self.first.put(key, judgment)

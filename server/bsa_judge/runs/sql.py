@@ -1,0 +1,338 @@
+"""The run store on SQLAlchemy 2 async: SQLite (aiosqlite) or PostgreSQL (asyncpg).
+
+Every add is one `INSERT ... ON CONFLICT DO NOTHING` on the key, then a read of the stored
+row: when two callers (tasks or replicas) race on one key, the database lets one insert win
+and both read the winner's row. Nothing reads first and then decides to write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
+from bsa_judge.generation.sampler import Sample
+from bsa_judge.judging.judgment import Judgment, Verdict
+from bsa_judge.runs import codec
+from bsa_judge.runs.run import (
+    Run,
+    RunConflict,
+    RunNotFound,
+    RunProgress,
+    RunRecord,
+    RunSpec,
+    RunStatus,
+    SampleKey,
+    StoreUnavailable,
+)
+from bsa_judge.runs.schema import create_engine, judgments, runs, samples, verdicts
+from bsa_judge.runs.store import RunRepository, RunStore, RunUnitOfWork
+
+_KEY = ("run_id", "item_id", "sample_index")
+
+# What a database that is down, restarting or out of reach raises: at connect, the driver's
+# OSError; on a connection in use, SQLAlchemy's wrappers of the driver's errors.
+_UNREACHABLE = (OSError, sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+def _lost_connection(error: BaseException | None) -> bool:
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, _UNREACHABLE)
+
+
+class SqlRunRepository(RunRepository):
+    """The repository on one connection, inside its transaction."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self._dialect = connection.dialect.name
+
+    async def add_run(self, spec: RunSpec, created_at: datetime) -> Run:
+        await self._insert(runs, _run_row(spec, created_at), ("run_id",))
+        stored = await self.get_run(spec.run_id)
+        if differences := stored.spec.differences(spec):
+            raise RunConflict(spec.run_id, differences)
+        return stored
+
+    async def get_run(self, run_id: str) -> Run:
+        row = (
+            await self._connection.execute(sa.select(runs).where(runs.c.run_id == run_id))
+        ).first()
+        if row is None:
+            raise RunNotFound(run_id)
+        return _run(row._mapping)
+
+    async def list_runs(self) -> list[Run]:
+        rows = await self._connection.execute(
+            sa.select(runs).order_by(runs.c.created_at, runs.c.run_id)
+        )
+        return [_run(row._mapping) for row in rows]
+
+    async def mark_run(self, run_id: str, status: RunStatus, at: datetime) -> Run:
+        finished_at = None if status is RunStatus.RUNNING else at.astimezone(UTC)
+        result = await self._connection.execute(
+            sa.update(runs)
+            .where(runs.c.run_id == run_id)
+            .values(status=status.value, finished_at=finished_at)
+        )
+        if result.rowcount == 0:
+            raise RunNotFound(run_id)
+        return await self.get_run(run_id)
+
+    async def progress(self, run_id: str) -> RunProgress:
+        await self.get_run(run_id)
+        items = await self._connection.scalar(
+            sa.select(sa.func.count(sa.distinct(samples.c.item_id))).where(
+                samples.c.run_id == run_id
+            )
+        )
+        by_sample_status = {
+            SampleStatus(status): count
+            for status, count in await self._count_by_status(samples, run_id)
+        }
+        by_verdict_status = {
+            JudgmentStatus(status): count
+            for status, count in await self._count_by_status(verdicts, run_id)
+        }
+        return RunProgress(
+            run_id=run_id,
+            items=items or 0,
+            samples=sum(by_sample_status.values()),
+            verdicts=sum(by_verdict_status.values()),
+            samples_by_status=by_sample_status,
+            verdicts_by_status=by_verdict_status,
+        )
+
+    async def add_sample(self, key: SampleKey, sample: Sample) -> Sample:
+        row = {
+            **_key_row(key),
+            "status": sample.status.value,
+            "sample": codec.sample_to_json(sample),
+        }
+        await self._insert_for_run(samples, row, key.run_id)
+        stored = await self.get_sample(key)
+        assert stored is not None  # inserted now or before, and never deleted
+        return stored
+
+    async def get_sample(self, key: SampleKey) -> Sample | None:
+        data = await self._connection.scalar(
+            sa.select(samples.c.sample).where(*_key_filter(samples, key))
+        )
+        return codec.sample_from_json(data) if data is not None else None
+
+    async def add_verdict(self, key: SampleKey, verdict: Verdict) -> Verdict:
+        row = {
+            **_key_row(key),
+            "status": verdict.status.value,
+            "safety_label": verdict.safety_label.value if verdict.safety_label else None,
+            "thinking_label": verdict.thinking_label.value if verdict.thinking_label else None,
+            "thinking_correct": verdict.thinking_correct,
+            "scenario": verdict.scenario.value if verdict.scenario else None,
+            "verdict": codec.verdict_to_json(verdict),
+        }
+        await self._insert_for_run(verdicts, row, key.run_id)
+        stored = await self.get_verdict(key)
+        assert stored is not None
+        return stored
+
+    async def get_verdict(self, key: SampleKey) -> Verdict | None:
+        data = await self._connection.scalar(
+            sa.select(verdicts.c.verdict).where(*_key_filter(verdicts, key))
+        )
+        return codec.verdict_from_json(data) if data is not None else None
+
+    async def records(
+        self, run_id: str, *, after: SampleKey | None = None, limit: int = 500
+    ) -> list[RunRecord]:
+        # The first `limit` keys of the union are each among the first `limit` of their own
+        # table, so two ordered, limited reads and a merge give the page.
+        found_samples = {
+            key: codec.sample_from_json(data)
+            for key, data in await self._page(samples, samples.c.sample, run_id, after, limit)
+        }
+        found_verdicts = {
+            key: codec.verdict_from_json(data)
+            for key, data in await self._page(verdicts, verdicts.c.verdict, run_id, after, limit)
+        }
+        keys = sorted(found_samples.keys() | found_verdicts.keys())[:limit]
+        return [RunRecord(key, found_samples.get(key), found_verdicts.get(key)) for key in keys]
+
+    async def get_judgment(self, cache_key: str) -> Judgment | None:
+        data = await self._connection.scalar(
+            sa.select(judgments.c.judgment).where(judgments.c.cache_key == cache_key)
+        )
+        return codec.judgment_from_json(data) if data is not None else None
+
+    async def add_judgment(self, cache_key: str, judgment: Judgment) -> Judgment:
+        row = {"cache_key": cache_key, "judgment": codec.judgment_to_json(judgment)}
+        await self._insert(judgments, row, ("cache_key",))
+        stored = await self.get_judgment(cache_key)
+        assert stored is not None
+        return stored
+
+    async def _insert(self, table: sa.Table, row: Mapping[str, Any], key: tuple[str, ...]) -> None:
+        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        await self._connection.execute(
+            insert(table).values(**row).on_conflict_do_nothing(index_elements=list(key))
+        )
+
+    async def _insert_for_run(self, table: sa.Table, row: Mapping[str, Any], run_id: str) -> None:
+        try:
+            await self._insert(table, row, _KEY)
+        except sa.exc.IntegrityError:
+            # The only constraint an insert that ignores conflicts can break: the run's key.
+            raise RunNotFound(run_id) from None
+
+    async def _count_by_status(self, table: sa.Table, run_id: str) -> list[tuple[str, int]]:
+        rows = await self._connection.execute(
+            sa.select(table.c.status, sa.func.count())
+            .where(table.c.run_id == run_id)
+            .group_by(table.c.status)
+        )
+        return [(status, count) for status, count in rows]
+
+    async def _page(
+        self,
+        table: sa.Table,
+        body: sa.Column[Any],
+        run_id: str,
+        after: SampleKey | None,
+        limit: int,
+    ) -> list[tuple[SampleKey, Any]]:
+        query = sa.select(table.c.item_id, table.c.sample_index, body).where(
+            table.c.run_id == run_id
+        )
+        if after is not None:
+            query = query.where(
+                sa.tuple_(table.c.item_id, table.c.sample_index)
+                > sa.tuple_(sa.literal(after.item_id), sa.literal(after.sample_index))
+            )
+        rows = await self._connection.execute(
+            query.order_by(table.c.item_id, table.c.sample_index).limit(limit)
+        )
+        return [(SampleKey(run_id, item_id, index), data) for item_id, index, data in rows]
+
+
+class SqlUnitOfWork(RunUnitOfWork):
+    """One connection and its transaction, taken from the engine's pool on entry."""
+
+    runs: SqlRunRepository
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        try:
+            self._connection = await self._engine.connect()
+        except _UNREACHABLE as error:
+            raise StoreUnavailable(f"run store unavailable: {error}") from error
+        self.runs = SqlRunRepository(self._connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            try:
+                await super().__aexit__(exc_type, exc, traceback)
+            finally:
+                await self._open().close()
+        except _UNREACHABLE as error:
+            if exc is None:
+                raise StoreUnavailable(f"run store unavailable: {error}") from error
+            # Otherwise the connection died with the error below, which is what to report.
+        if _lost_connection(exc):
+            raise StoreUnavailable(f"run store unavailable: {exc}") from exc
+
+    async def commit(self) -> None:
+        await self._open().commit()
+
+    async def rollback(self) -> None:
+        await self._open().rollback()
+
+    def _open(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("use the unit of work as `async with store.unit_of_work()`")
+        return self._connection
+
+
+class SqlRunStore(RunStore):
+    """The run store on a database; `from_url` for a `database_url` setting."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, database_url: str) -> SqlRunStore:
+        """A store on `sqlite:///FILE` or `postgresql://...` (the schema must be at head)."""
+        return cls(create_engine(database_url))
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _key_row(key: SampleKey) -> dict[str, Any]:
+    return {"run_id": key.run_id, "item_id": key.item_id, "sample_index": key.sample_index}
+
+
+def _key_filter(table: sa.Table, key: SampleKey) -> list[sa.ColumnElement[bool]]:
+    return [
+        table.c.run_id == key.run_id,
+        table.c.item_id == key.item_id,
+        table.c.sample_index == key.sample_index,
+    ]
+
+
+def _run_row(spec: RunSpec, created_at: datetime) -> dict[str, Any]:
+    return {
+        "run_id": spec.run_id,
+        "model": spec.model,
+        "selection": spec.selection,
+        "k": spec.k,
+        "decoding": codec.decoding_to_json(spec.decoding),
+        "safety_rules": spec.safety_rules,
+        "judge": spec.judge,
+        "judge_model": spec.judge_model,
+        "template_versions": [list(pair) for pair in spec.template_versions],
+        "status": RunStatus.RUNNING.value,
+        "created_at": created_at.astimezone(UTC),
+    }
+
+
+def _run(row: sa.RowMapping) -> Run:
+    spec = RunSpec(
+        run_id=row["run_id"],
+        model=row["model"],
+        selection=row["selection"],
+        k=row["k"],
+        decoding=codec.decoding_from_json(row["decoding"]),
+        safety_rules=row["safety_rules"],
+        judge=row["judge"],
+        judge_model=row["judge_model"],
+        template_versions=tuple((name, version) for name, version in row["template_versions"]),
+    )
+    return Run(
+        spec=spec,
+        created_at=_utc(row["created_at"]),
+        status=RunStatus(row["status"]),
+        finished_at=_utc(row["finished_at"]) if row["finished_at"] is not None else None,
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes: they were written in UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
