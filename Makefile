@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PROTO_SRC := protos/bsa/judge/v1/judge.proto
 PROTO_OUT := client/src
 
-.PHONY: install proto lint typecheck buflint stubcheck test unit demo serve clean hadolint k8s-validate prometheus fuzz bench-load
+.PHONY: install proto lint typecheck buflint stubcheck test unit demo serve clean hadolint k8s-validate prometheus fuzz bench-load chromium
 
 $(STAMP): pyproject.toml client/pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -71,7 +71,13 @@ prometheus:
 	@command -v prometheus >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
 
-test: $(STAMP) lint typecheck buflint hadolint k8s-validate prometheus
+# Debian's chromium, the headless browser tests/report/test_report_in_browser.py opens the
+# HTML report in (driven over the DevTools protocol; no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+test: $(STAMP) lint typecheck buflint hadolint k8s-validate prometheus chromium
 	$(BIN)/pytest -q
 
 # The fast part: use cases and core logic on fakes (tests/unit: no sockets, no processes).
