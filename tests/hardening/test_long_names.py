@@ -24,7 +24,8 @@ async def test_an_unknown_judge_of_9000_characters_is_not_found_named_by_its_pre
             await service.JudgeTrace(judge_pb2.JudgeTraceRequest(trace=trace(), judge=LONG))
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
     assert raised.value.details() == (
-        f"unknown judge {'x' * 64!r}... (9000 characters); configured judges: stub-judge"
+        f"unknown judge {'x' * 64!r}... (9000 characters); "
+        "configured judges: stub-judge, offline, cascade"
     )
 
 
@@ -37,7 +38,7 @@ async def test_a_vote_of_many_long_unknown_judges_is_not_found_naming_five() -> 
     details = raised.value.details()
     assert details is not None
     assert details.startswith(f"unknown judge {('0' + 'y' * 63)!r}... (3001 characters), ")
-    assert " and 35 more; configured judges: stub-judge" in details
+    assert " and 35 more; configured judges: stub-judge, offline, c... (518 characters)" in details
     assert len(details) < 1024
 
 
