@@ -3,12 +3,15 @@ LLM judge with one; `offline` and `cascade` chosen per request; who decided, on 
 
 from __future__ import annotations
 
+import json
+
 import grpc
 import pytest
 from bsa.judge.v1 import judge_pb2
 from bsa_judge.offline import load_parameters
 
 from tests.judging.harness import judge_service, trace
+from tests.support.serve_process import serve_process, serve_until_exit
 from tools.judge_script import by_kind
 from tools.openai_stub import OpenAIStub
 
@@ -92,3 +95,40 @@ async def test_the_cascade_routes_by_its_threshold(
         calls = len(stub.requests)
     assert (verdict.decided_by, calls) == (decided_by, llm_calls)
     assert verdict.status == judge_pb2.JUDGMENT_STATUS_OK
+
+
+async def test_serve_says_at_start_up_which_judge_is_the_default() -> None:
+    async with serve_process() as offline:
+        without = await offline.event("default_judge")
+    async with (
+        OpenAIStub(by_kind({})) as stub,
+        serve_process(
+            env={
+                "BSA_JUDGE_JUDGES": json.dumps(
+                    [{"name": "llm", "base_url": stub.base_url, "model": "m"}]
+                )
+            }
+        ) as configured,
+    ):
+        with_endpoint = await configured.event("default_judge")
+    assert (without["judge"], without["reason"]) == (
+        "offline",
+        "no judge endpoint is configured: JudgeTrace and JudgeTraces judge with the embedded "
+        "offline judge (CPU, loaded on first use); verdicts name it in decided_by",
+    )
+    assert with_endpoint["judge"] == "llm"
+    assert "reason" not in with_endpoint
+
+
+async def test_a_reserved_judge_name_is_refused_naming_it() -> None:
+    exited = await serve_until_exit(
+        env={
+            "BSA_JUDGE_JUDGES": json.dumps(
+                [{"name": "offline", "base_url": "http://x", "model": "m"}]
+            )
+        }
+    )
+    assert exited.code == 2
+    assert "judge name 'offline' is the built-in offline judge's: name the backend otherwise" in (
+        exited.stderr
+    )
