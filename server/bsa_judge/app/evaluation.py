@@ -441,6 +441,7 @@ class _Stream:
     def _item_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self._slots.release()
-        if not task.cancelled() and task.exception() is not None:
-            self._queue.put_nowait(task.exception())
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            self._queue.put_nowait(error)
         self._queue.put_nowait(_Mark.ITEM_DONE)
