@@ -79,9 +79,11 @@ class RunEvaluation:
         *,
         max_items_in_flight: int,
         max_field_bytes: int,
+        record_verdict: Callable[[Verdict], None] = lambda _verdict: None,
         clock: Clock = utc_now,
     ) -> None:
         self.store = store
+        self.record_verdict = record_verdict  # for the verdicts made here (NOT_JUDGED)
         self.judges = judges
         self.generate = generate
         self.judge_trace = judge_trace
@@ -212,7 +214,9 @@ class RunEvaluation:
 
     async def _verdict(self, run: Run, item: Item, judge: Judge, sample: Sample) -> Verdict:
         if sample.status in UNJUDGEABLE:
-            return not_judged(item, sample, run.spec.model)
+            verdict = not_judged(item, sample, run.spec.model)
+            self.record_verdict(verdict)
+            return verdict
         trace = Trace(
             item=item,
             reasoning=sample.reasoning,
