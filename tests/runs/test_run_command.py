@@ -177,6 +177,16 @@ async def test_a_run_writes_its_outputs_scores_as_compute_metrics_and_resumes_fo
     assert (stack.model.calls, stack.judge.calls) == (8, 16)
     assert official_rows(out) == rows
 
+    # The same run id with another k is refused, naming the setting.
+    other_k = [*command[:-1], str(tmp_path / "other")]
+    other_k[other_k.index("--k") + 1] = "3"
+    refused, _, stderr = await bsa_judge_run(*other_k)
+    assert refused == 2
+    assert "run 'r-e2e' already exists with other settings: differs in k" in stderr
+    async with AsyncJudgeClient(stack.target) as client:
+        listed = await client.list_runs({})
+    assert [(r.run_id, r.progress.items_finished) for r in listed.runs] == [("r-e2e", 4)]
+
 
 def _figures(model: dict[str, Any]) -> dict[str, float]:
     names = ("answer_at_1", "answer_at_k", "think_at_1", "think_at_k", "F-Score", "n_samples")
