@@ -118,11 +118,12 @@ class RunEvaluation:
             item = self._checked_item(request, run)
             judge = self._judge(run)
             stored = await self._stored(run, item.id)
-            if run.spec.sample_source is SampleSource.SUBMITTED:
-                samples = _submitted_samples(request.samples)
-                await self._evaluate(run, item, judge, stored, emit, submitted=samples)
-            else:
-                await self._evaluate(run, item, judge, stored, emit, submitted=None)
+            submitted = (
+                _submitted_samples(request.samples)
+                if run.spec.sample_source is SampleSource.SUBMITTED
+                else None
+            )
+            await self._evaluate(run, item, judge, stored, emit, submitted=submitted)
         except _RefusedError as refusal:
             emit(ItemRefused(request.item_id, str(refusal)))
 
