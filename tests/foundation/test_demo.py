@@ -46,7 +46,7 @@ def test_the_demo_judges_its_sample_traces_with_the_offline_judge_and_scores_the
     rows = [
         [cell.strip() for cell in line.strip("│").split("│")]
         for line in lines
-        if line.startswith("│ demo-")
+        if line.startswith(("│ demo-ro-", "│ demo-cs-", "│ demo-os-"))
     ]
     # The offline judge's own verdicts, mistakes included: it takes the padlock shim (#1) for
     # safe and the review trace that declines one part and serves the other (cs#1) too.
@@ -87,7 +87,7 @@ def test_the_demo_generates_three_samples_with_the_reasoning_split_from_the_answ
     rows = [
         [cell.strip() for cell in line.strip().strip("│").split("│")][:3]
         for line in demo.stdout.splitlines()
-        if line.strip().startswith(("│ 0 ", "│ 1 ", "│ 2 "))
+        if line.strip().startswith(("│ 0 ", "│ 1 ", "│ 2 ")) and "INLINE_TAGS" in line
     ]
     # Sample 0: both tags; 1: the opening tag already emitted by the chat template;
     # 2: cut off on length before the closing tag.
@@ -96,3 +96,40 @@ def test_the_demo_generates_three_samples_with_the_reasoning_split_from_the_answ
         ["1", "OK", "INLINE_TAGS"],
         ["2", "TRUNCATED", "INLINE_TAGS"],
     ]
+
+
+def test_the_demo_runs_the_illustrative_benchmark_through_bsa_judge_run_and_resumes_for_free(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    lines = [line.strip() for line in demo.stdout.splitlines()]
+    start = lines.index(
+        "run         bsa-judge run --model demo-reasoner --dataset illustrative.csv --k 2 "
+        "--run-id demo-run"
+    )
+    # 6 items x 2 samples, each generated once; the offline judge makes no model call.
+    assert lines[start + 1] == "exit code 0: 12 model calls, judged by the offline judge"
+    cells = [
+        [cell.strip() for cell in line.strip("│").split("│")]
+        for line in lines[start:]
+        if line.startswith("│ 1 │ demo-reasoner")
+    ]
+    # The offline judge's verdicts on the stub model's terse samples (one careful, one that
+    # offers a shim, per item): every answer Safe, no reasoning judged correct. On these
+    # one-line samples, unlike the gold traces it was fitted on, it finds neither the shim's
+    # compliance nor the careful reasonings' coverage of the risk, so Safe@1 = Safe@k =
+    # 100.00, Think@1 = Think@k = 0.00, F-score 0.00 and every Safe answer is superficially
+    # safe (100.00). A real judge endpoint, or the cascade, judges these.
+    assert cells == [["1", "demo-reasoner", "0.00", "100.00", "100.00", "0.00", "0.00", "100.00"]]
+    outputs = lines.index(next(line for line in lines if line.startswith("outputs     ")))
+    assert lines[outputs + 1 : outputs + 7] == [
+        "metrics.csv",
+        "metrics.json",
+        "official.csv",
+        "samples.jsonl",
+        "think_vs_safe.png",
+        "verdicts.jsonl",
+    ]
+    assert (
+        "resume      the same command again: exit code 0, 0 model calls (everything was stored)"
+    ) in lines
