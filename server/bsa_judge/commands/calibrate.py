@@ -99,8 +99,11 @@ def run(args: argparse.Namespace) -> int:
 
 async def _calibrate(settings: Any, gold: Any, judge: str) -> CalibrationReport:
     from bsa_judge.app import bootstrap
+    from bsa_judge.runs.memory import InMemoryRunStore
 
-    app = bootstrap.build(settings)
+    # Calibration stores nothing: a run store in memory, never the configured database
+    # (its judge cache included: every gold trace is judged afresh).
+    app = bootstrap.build(settings, store=InMemoryRunStore())
     try:
         return await app.calibrate(gold, judge=judge)
     finally:
