@@ -13,13 +13,13 @@ reflection is NOT exempt: it needs a token like the JudgeService (grpcurl: `-H
 from __future__ import annotations
 
 import hmac
-import os
 from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from typing import Any, NoReturn
 
 import grpc
 
+from bsa_judge.env_secrets import read_secret
 from bsa_judge.service.interceptors.method_handler import (
     HandlerInterceptor,
     kind_of,
@@ -47,10 +47,11 @@ def load_tokens(settings: Settings) -> frozenset[str] | None:
     if settings.auth_tokens_file is not None:
         tokens |= _tokens_from_file(settings.auth_tokens_file)
     if settings.auth_tokens_env is not None:
-        value = os.environ.get(settings.auth_tokens_env)
-        if value is None:
+        value = read_secret(settings.auth_tokens_env)
+        if not value:
             raise AuthConfigError(
-                f"auth_tokens_env: environment variable {settings.auth_tokens_env} is not set"
+                f"auth_tokens_env: environment variable {settings.auth_tokens_env} is not set "
+                "or empty"
             )
         tokens |= {token.strip() for token in value.split(",") if token.strip()}
     if not tokens:
