@@ -12,7 +12,6 @@ the run; a server that cannot be reached exits 1.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -129,8 +128,10 @@ def _server_client(args: argparse.Namespace) -> AbstractContextManager[RunReader
         return nullcontext(None)
     from bsa_judge_client import JudgeClient, Tls
 
+    from bsa_judge.env_secrets import read_secret
+
     tls = Tls.from_files(ca=args.tls_ca) if args.tls_ca is not None else None
-    token = args.token or os.environ.get(TOKEN_ENV)
+    token = args.token or read_secret(TOKEN_ENV) or None
     return JudgeClient(args.server, tls=tls, token=token)
 
 
