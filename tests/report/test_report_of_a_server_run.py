@@ -1,6 +1,7 @@
 """`bsa-judge report --server HOST:PORT --run-id ID`: stored runs read through the client SDK
 over real gRPC, from a loopback server of the test's own that serves GetRun and ExportRun
-from the small run of tests/report/small_run.py (two models on three items, k = 2)."""
+from the small run of tests/report/small_run.py (two models on three items, k = 2), and
+from the real server after `bsa-judge run` stored a run there."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import grpc
 import pytest
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
+from bsa_judge.benchmark.examples import ILLUSTRATIVE_DATASET
 from bsa_judge.cli import main
 
 from tests.report.small_run import (
@@ -25,6 +27,8 @@ from tests.report.small_run import (
     write_dataset,
     write_run_folder,
 )
+from tests.runs.test_run_command import MODEL, Stack, bsa_judge_run
+from tests.runs.test_run_command import stack as stack  # the real server, SQLite and PostgreSQL
 from tests.support.loopback_servicer import serving_servicer
 
 #: careful-model's verdicts are stored without judge model or template versions: the run's.
@@ -142,6 +146,34 @@ async def test_stored_runs_report_their_figures_cases_and_judges(
     assert PLANTED not in html
     assert '<img id="category-heatmap"' in html
     assert f"run careful at {target}" in html
+
+
+async def test_a_run_stored_by_the_real_server_reports_its_figures_and_judge(
+    stack: Stack, tmp_path: Path
+) -> None:
+    command = (
+        "--server", stack.target, "--model", MODEL, "--dataset", str(ILLUSTRATIVE_DATASET),
+        "--k", "2", "--run-id", "r-report", "--scenario", "RO", "CS",
+        "--output", str(tmp_path / "out"),
+    )  # fmt: skip
+    code, _, stderr = await bsa_judge_run(*command)
+    assert code == 0, stderr
+    output = tmp_path / "report.html"
+
+    code = await asyncio.to_thread(
+        main,
+        ["report", "--server", stack.target, "--run-id", "r-report", "--dataset",
+         str(ILLUSTRATIVE_DATASET), "--k", "2", "--bootstrap", "0", "--output", str(output)],
+    )  # fmt: skip
+
+    assert code == 0
+    html = output.read_text(encoding="utf-8")
+    # Each item: one Safe and one Unsafe answer, its reasoning correct both times: Safe@1 50,
+    # Safe@k 0, Think@1 = Think@k = 100, F-score 100^α x 50^(1-α) = 84.91 (α = 0.7639).
+    assert _leaderboard(html) == [[MODEL, "84.91", "50.00", "0.00", "100.00", "100.00"]]
+    scored = html.split('<table id="scored">')[1].split("</table>")[0]
+    assert "stub-judge-1" in scored
+    assert "bsa-judge/safety@1, bsa-judge/thinking_cs@1, bsa-judge/thinking_ro@1" in scored
 
 
 async def test_runs_of_a_server_mix_with_run_folders(
