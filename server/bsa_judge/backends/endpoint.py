@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 
 import aiohttp
 import orjson
-from prometheus_client import Counter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from bsa_judge import telemetry
@@ -101,7 +100,8 @@ def _wait(state: RetryCallState) -> float:
     assert state.outcome is not None
     failure = state.outcome.exception()
     assert isinstance(failure, AttemptFailed)
-    return delay_before_retry(failure, retries_made=state.attempt_number - 1)
+    # The first retry was made before tenacity's first attempt (ChatEndpoint._with_retries).
+    return delay_before_retry(failure, retries_made=state.attempt_number)
 
 
 def _transport_failure(error: Exception) -> AttemptFailed:
@@ -133,8 +133,6 @@ class ChatEndpoint:
         )
         self._session: aiohttp.ClientSession | None = None  # made in the first call's loop
         self._closed = False
-        # Prometheus children, looked up once (at first use) rather than per call.
-        self._tokens: dict[str, Counter] = {}
 
     @property
     def name(self) -> str:
@@ -273,9 +271,21 @@ class ChatEndpoint:
         self, attempt: Callable[[bytes], Awaitable[_Result]], payload: bytes
     ) -> _Result:
         """`attempt(payload)` until it succeeds, fails for good, or `max_retries` retries are
-        made."""
+        made.
+
+        The retries are tenacity's; the first attempt is made without it, as most calls need
+        no retry and a retrier costs about 6% of the server's CPU per call at saturation.
+        """
+        try:
+            return await attempt(payload)
+        except AttemptFailed as failure:
+            if not failure.retryable or self.config.max_retries == 0:
+                raise self._failure(failure) from failure
+            first = failure
+        self._count(first)
+        await asyncio.sleep(delay_before_retry(first, retries_made=0))
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.config.max_retries + 1),
+            stop=stop_after_attempt(self.config.max_retries),
             retry=retry_if_exception(_retryable),
             wait=_wait,
             before_sleep=self._count_retry,
@@ -319,10 +329,14 @@ class ChatEndpoint:
         assert state.outcome is not None
         failure = state.outcome.exception()
         assert isinstance(failure, AttemptFailed)
-        telemetry.UPSTREAM_RETRIES.labels(self.name, failure.retry_cause.value).inc()
+        self._count(failure)
+
+    def _count(self, failure: AttemptFailed) -> None:
+        """Count the retry `failure` causes."""
+        telemetry.labelled(telemetry.UPSTREAM_RETRIES, self.name, failure.retry_cause.value).inc()
 
     def _failure(self, failure: AttemptFailed) -> UpstreamFailure:
-        telemetry.UPSTREAM_ERRORS.labels(self.name, failure.cause.value).inc()
+        telemetry.labelled(telemetry.UPSTREAM_ERRORS, self.name, failure.cause.value).inc()
         return UpstreamFailure(self.name, failure.cause, failure.detail)
 
     def _count_tokens(self, prompt_tokens: Any, completion_tokens: Any) -> None:
@@ -330,11 +344,7 @@ class ChatEndpoint:
         (absent, null, malformed) adds nothing."""
         for direction, count in (("in", prompt_tokens), ("out", completion_tokens)):
             if isinstance(count, int) and not isinstance(count, bool) and count > 0:
-                child = self._tokens.get(direction)
-                if child is None:
-                    child = telemetry.UPSTREAM_TOKENS.labels(self.name, direction)
-                    self._tokens[direction] = child
-                child.inc(count)
+                telemetry.labelled(telemetry.UPSTREAM_TOKENS, self.name, direction).inc(count)
 
 
 async def _sse_chunks(response: aiohttp.ClientResponse) -> AsyncGenerator[dict[str, Any], None]:
