@@ -124,6 +124,20 @@ class Settings(BaseSettings):
         "shared by replicas (default: a SQLite file in $XDG_DATA_HOME/bsa-judge).",
     )
 
+    # Heavy calls
+    heavy_request_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1,
+        description="A call whose request is larger than this is heavy (ComputeMetrics with "
+        "inline samples: about 30 bytes a sample).",
+    )
+    max_heavy_calls: int = Field(
+        default=2,
+        ge=1,
+        description="Heavy calls run at once (about 0.5 GB each per million samples); more "
+        "are refused RESOURCE_EXHAUSTED before their request is decoded.",
+    )
+
     # Generation
     backends: Path | None = Field(default=None, description="Models file (TOML or YAML).")
     max_k: int = Field(default=64, ge=1, description="Most samples one Generate call may ask.")
