@@ -123,13 +123,15 @@ async def test_status_retries_and_truncated_reply_retries_share_one_budget() -> 
     truncated = Failure(200, raw_body=b'{"choices": [')
     script = _failing_first(Failure(500, headers=_SOON), truncated, truncated)
     async with OpenAIStub(script) as stub:
-        endpoint = ChatEndpoint(EndpointConfig("shared-budget", stub.base_url, "m", max_retries=2))
+        endpoint = ChatEndpoint(
+            EndpointConfig("retry-shared-budget", stub.base_url, "m", max_retries=2)
+        )
         with pytest.raises(UpstreamFailure) as failed:
             await endpoint.complete_json(_HELLO)
         await endpoint.aclose()
     assert stub.calls == 3  # one call and its two retries, whatever failed
-    assert str(failed.value) == "shared-budget: server_error: reply is not JSON"
-    assert _count("bsa_judge_upstream_errors_total", "shared-budget", "server_error") == 1
+    assert str(failed.value) == "retry-shared-budget: server_error: reply is not JSON"
+    assert _count("bsa_judge_upstream_errors_total", "retry-shared-budget", "server_error") == 1
 
 
 async def test_a_409_with_x_should_retry_false_is_not_retried() -> None:
