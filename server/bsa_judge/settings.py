@@ -113,9 +113,16 @@ class Settings(BaseSettings):
         default=256 * 1024, ge=1, description="Largest text field of a trace."
     )
     stream_max_in_flight: int = Field(
-        default=256, ge=1, description="Traces judged at once per JudgeTraces stream."
+        default=256,
+        ge=1,
+        description="Traces judged at once per JudgeTraces stream; items worked on at once "
+        "per EvaluateItems stream.",
     )
-    verdict_cache_size: int = Field(default=100_000, ge=0, description="Verdicts kept in memory.")
+    verdict_cache_size: int = Field(
+        default=100_000,
+        ge=0,
+        description="Judgments kept in memory, in front of the run store's; 0: no cache.",
+    )
 
     # Runs
     database_url: str = Field(

@@ -4,7 +4,8 @@ On SIGTERM an open JudgeTraces stream reads no further message (the messages the
 sent since stay unread), the verdicts of the traces already read are delivered within the
 grace period, and the stream ends UNAVAILABLE with DRAINED_MESSAGE. UNAVAILABLE is the
 status clients retry: the SDK's `judge_traces` sends the traces that got no verdict (by key)
-again on its next connection, to another replica.
+again on its next connection, to another replica. EvaluateItems drains the same way: the
+run driver sends the items not fully answered again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ T = TypeVar("T")
 DRAINED_MESSAGE = (
     "the server is shutting down and read no further trace of this stream; "
     "send the traces that got no verdict again"
+)
+RUN_DRAINED_MESSAGE = (
+    "the server is shutting down and read no further item of this stream; "
+    "send the items not fully answered again"
 )
 
 
