@@ -6,7 +6,26 @@ service's own metrics are prefixed `bsa_judge_`.
 
 from __future__ import annotations
 
+from typing import TypeVar, cast
+
 from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
+
+_Metric = TypeVar("_Metric", bound=MetricWrapperBase)
+_children: dict[tuple[int, tuple[str, ...]], MetricWrapperBase] = {}
+
+
+def labelled(metric: _Metric, *values: str) -> _Metric:
+    """`metric.labels(*values)`, looked up once: `labels` costs microseconds per call, which
+    the per-call paths (judge calls, verdicts, samples, upstream tokens) pay otherwise. Label
+    values are bounded (backends, models, kinds, statuses), and children are never removed.
+    """
+    key = (id(metric), values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return cast(_Metric, child)
+
 
 # Latency buckets for LLM calls: tens of milliseconds up to ten minutes.
 LLM_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)

@@ -50,11 +50,11 @@ async def test_a_stream_in_flight_finishes_on_the_old_endpoint(tmp_path: Path) -
 
             write_backends(path, new.base_url, m={})  # same name, another endpoint
             await running.app.reload()
-            assert not old_endpoint._client.is_closed()  # retired, still serving its stream
+            assert not old_endpoint.closed  # retired, still serving its stream
             [after] = await generate(running.port, request("m"))
 
             before = await in_flight
-            await wait_until(old_endpoint._client.is_closed)  # closed once drained
+            await wait_until(lambda: old_endpoint.closed)  # closed once drained
     assert [s.answer for s in before] == ["old", "old"]
     assert [s.status for s in before] == [judge_pb2.SAMPLE_STATUS_OK] * 2
     assert old.disconnects == 0
@@ -103,11 +103,11 @@ async def test_an_unchanged_backend_keeps_its_endpoint_and_a_changed_one_is_clos
             assert kept_after.chat_model is kept.chat_model
             assert changed_after.chat_model is not changed.chat_model
             assert changed_after.backend.max_concurrency == 8
-        assert not endpoint(changed)._client.is_closed()  # its lease is still held
-    assert endpoint(changed)._client.is_closed()
-    assert not endpoint(kept)._client.is_closed()
+        assert not endpoint(changed).closed  # its lease is still held
+    assert endpoint(changed).closed
+    assert not endpoint(kept).closed
     await registry.aclose()
-    assert endpoint(kept)._client.is_closed()
+    assert endpoint(kept).closed
 
 
 def endpoint(leased: LeasedModel) -> ChatEndpoint:

@@ -1,4 +1,4 @@
-"""Upstream retries: counted by backend and cause exactly as the SDK makes them, and spaced
+"""Upstream retries: counted by backend and cause, and spaced
 as the upstream's Retry-After asks. Calls go through `ChatEndpoint.complete_json`, the path
 judges and models under test use."""
 
@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 
 from tools.openai_stub import Failure, OpenAIStub, Reply, Script
 
-# Milliseconds, not the SDK's half-second backoff: keeps the retries quick.
+# Milliseconds, not the default half-second backoff: keeps the retries quick.
 _SOON = {"retry-after-ms": "5"}
 _HELLO = [{"role": "user", "content": "hello"}]
 
@@ -93,3 +93,53 @@ async def test_a_refused_connection_counts_connection_retries() -> None:
     await endpoint.aclose()
     assert _count("bsa_judge_upstream_retries_total", "retry-refused", "connection") == 1
     assert _count("bsa_judge_upstream_errors_total", "retry-refused", "connection") == 1
+
+
+async def test_a_connection_reset_is_a_connection_failure_retried_not_a_timeout() -> None:
+    async with OpenAIStub(lambda _request: Failure(reset=True)) as stub:
+        endpoint = ChatEndpoint(EndpointConfig("retry-reset", stub.base_url, "m", max_retries=1))
+        with pytest.raises(UpstreamFailure) as failed:
+            await endpoint.complete_json(_HELLO)
+        await endpoint.aclose()
+    assert stub.calls == 2
+    assert str(failed.value) == "retry-reset: connection: APIConnectionError"
+    assert _count("bsa_judge_upstream_retries_total", "retry-reset", "connection") == 1
+    assert _count("bsa_judge_upstream_errors_total", "retry-reset", "connection") == 1
+    assert _count("bsa_judge_upstream_errors_total", "retry-reset", "timeout") == 0
+
+
+async def test_a_truncated_json_reply_is_asked_again_and_counted_as_a_server_error_retry() -> None:
+    truncated = Failure(200, raw_body=b'{"id": "chatcmpl-stub", "choices": [{"mess')
+    async with OpenAIStub(_failing_first(truncated)) as stub:
+        endpoint = ChatEndpoint(EndpointConfig("retry-truncated", stub.base_url, "m"))
+        reply = await endpoint.complete_json(_HELLO)
+        await endpoint.aclose()
+    assert stub.calls == 2
+    assert reply["choices"][0]["finish_reason"] == "stop"
+    assert _count("bsa_judge_upstream_retries_total", "retry-truncated", "server_error") == 1
+
+
+async def test_status_retries_and_truncated_reply_retries_share_one_budget() -> None:
+    truncated = Failure(200, raw_body=b'{"choices": [')
+    script = _failing_first(Failure(500, headers=_SOON), truncated, truncated)
+    async with OpenAIStub(script) as stub:
+        endpoint = ChatEndpoint(
+            EndpointConfig("retry-shared-budget", stub.base_url, "m", max_retries=2)
+        )
+        with pytest.raises(UpstreamFailure) as failed:
+            await endpoint.complete_json(_HELLO)
+        await endpoint.aclose()
+    assert stub.calls == 3  # one call and its two retries, whatever failed
+    assert str(failed.value) == "retry-shared-budget: server_error: reply is not JSON"
+    assert _count("bsa_judge_upstream_errors_total", "retry-shared-budget", "server_error") == 1
+
+
+async def test_a_409_with_x_should_retry_false_is_not_retried() -> None:
+    refused = Failure(409, headers={"x-should-retry": "false"})
+    async with OpenAIStub(_failing_first(refused)) as stub:
+        endpoint = ChatEndpoint(EndpointConfig("no-retry", stub.base_url, "m", max_retries=3))
+        with pytest.raises(UpstreamFailure) as failed:
+            await endpoint.complete_json(_HELLO)
+        await endpoint.aclose()
+    assert stub.calls == 1
+    assert str(failed.value) == "no-retry: client_error: HTTP 409"

@@ -126,7 +126,7 @@ class Application:
         requests in flight."""
         async with aclosing(self.generator.generate(request)) as samples:
             async for sample in samples:
-                telemetry.SAMPLES.labels(request.model, sample.status.value).inc()
+                telemetry.labelled(telemetry.SAMPLES, request.model, sample.status.value).inc()
                 yield sample
 
     # --- scoring ------------------------------------------------------------------------
@@ -187,8 +187,9 @@ class Application:
 
 def _record(verdict: Verdict) -> None:
     """The one place a finished verdict is counted in Prometheus."""
-    telemetry.TRACES.labels(verdict.status.value).inc()
-    telemetry.VERDICTS.labels(
+    telemetry.labelled(telemetry.TRACES, verdict.status.value).inc()
+    telemetry.labelled(
+        telemetry.VERDICTS,
         verdict.scenario.value if verdict.scenario else "none",
         verdict.safety_label.value if verdict.safety_label else "none",
         verdict.thinking_label.value if verdict.thinking_label else "none",

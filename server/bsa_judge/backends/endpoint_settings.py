@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bsa_judge.chat.model import ChatModel
 
 if TYPE_CHECKING:
-    # The endpoint layer imports the openai SDK and aiohttp (~1.5 s): settings, and so every
+    # The endpoint layer imports aiohttp and tenacity: settings, and so every
     # CLI command (`bsa-judge metrics` too), load without it.
     from bsa_judge.backends.endpoint import EndpointConfig
 

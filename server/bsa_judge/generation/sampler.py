@@ -174,5 +174,5 @@ def _missing(index: int, latency: float, error: str) -> Sample:
 
 def _observe(model: LeasedModel, started: float) -> float:
     latency = time.perf_counter() - started
-    telemetry.GENERATION_SECONDS.labels(model.backend.name).observe(latency)
+    telemetry.labelled(telemetry.GENERATION_SECONDS, model.backend.name).observe(latency)
     return latency

@@ -169,7 +169,7 @@ class LlmJudge:
             except UpstreamFailure as failure:
                 return outcome(failure.status(JudgmentStatus), raw_output=raw, error=str(failure))
             finally:
-                telemetry.JUDGE_CALL_SECONDS.labels(self.model, kind.value).observe(
+                telemetry.labelled(telemetry.JUDGE_CALL_SECONDS, self.model, kind.value).observe(
                     time.perf_counter() - call_started
                 )
             usage = usage + completion.usage
@@ -178,7 +178,7 @@ class LlmJudge:
                 reading = read_judgment(raw, kind, quoted=trace.texts)
             except Unreadable as error:
                 problem = str(error)
-                telemetry.JUDGE_UNPARSEABLE.labels(self.model, kind.value).inc()
+                telemetry.labelled(telemetry.JUDGE_UNPARSEABLE, self.model, kind.value).inc()
                 # Show the judge its unreadable answer and ask once more for the bare object.
                 messages = [
                     prompt,

@@ -17,7 +17,7 @@ labels are present", a missing `sample_status` as "ok", a missing `label` as non
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -41,22 +41,38 @@ def read_verdicts_jsonl(
     sees each line's whole object once it has been read (the report takes the optional
     keys from it without parsing the file twice).
     """
+    with path.open(encoding="utf-8-sig") as handle:
+        return read_verdict_records(
+            (
+                (number, _record(line, number))
+                for number, line in enumerate(handle, start=1)
+                if line.strip()
+            ),
+            on_record,
+        )
+
+
+def read_verdict_records(
+    records: Iterable[tuple[int, dict[str, Any]]],
+    on_record: Callable[[dict[str, Any]], object] | None = None,
+) -> tuple[ScoredSampleColumns, NDArray[np.int64]]:
+    """Every judged sample of export rows already parsed, each given with its line number
+    (rows that come from elsewhere than a file: a stored run read from a server).
+
+    Raises UnreadableFile as read_verdicts_jsonl does.
+    """
     texts: dict[str, list[str]] = {field: [] for field in (*_REQUIRED_TEXT, *_OPTIONAL_TEXT)}
     indices: list[int] = []
     lines: list[int] = []
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            record = _record(line, number)
-            for key in _REQUIRED_TEXT:
-                texts[key].append(_text(record, key, number, required=True))
-            for key in _OPTIONAL_TEXT:
-                texts[key].append(_text(record, key, number, required=False))
-            indices.append(_sample_index(record, number))
-            lines.append(number)
-            if on_record is not None:
-                on_record(record)
+    for number, record in records:
+        for key in _REQUIRED_TEXT:
+            texts[key].append(_text(record, key, number, required=True))
+        for key in _OPTIONAL_TEXT:
+            texts[key].append(_text(record, key, number, required=False))
+        indices.append(_sample_index(record, number))
+        lines.append(number)
+        if on_record is not None:
+            on_record(record)
     if not lines:
         raise UnreadableFile("the file is empty")
     n_rows = len(lines)
