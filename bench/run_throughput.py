@@ -139,6 +139,7 @@ async def openai_client(base_url: str, items: list[Item], args: argparse.Namespa
         base_url=base_url,
         api_key="not-needed",
         max_retries=0,
+        timeout=600.0,  # the stub may be slow to accept on a loaded machine: wait, not fail
         http_client=openai.DefaultAioHttpClient(
             limits=httpx2.Limits(
                 max_connections=2 * args.concurrency,
@@ -161,7 +162,8 @@ async def lean_client(base_url: str, items: list[Item], args: argparse.Namespace
     """The lean bar: JSON bodies posted with plain aiohttp, the answer read and parsed."""
     connector = aiohttp.TCPConnector(limit=2 * args.concurrency)
     url = f"{base_url}/chat/completions"
-    async with aiohttp.ClientSession(connector=connector) as session:
+    timeout = aiohttp.ClientTimeout(total=600)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
         async def post(call: Call) -> None:
             body = {"model": call.model, "messages": call.messages, **call.extra}
