@@ -13,6 +13,7 @@ from bsa_judge.benchmark.scenario import Scenario
 from bsa_judge.judging.judgment import JudgmentKind
 from bsa_judge.judging.stream import StreamRequest
 from bsa_judge.judging.validation import TraceInput
+from bsa_judge.runs.memory import InMemoryRunStore
 from bsa_judge.settings import Settings
 
 from tests.judging.harness import (
@@ -222,7 +223,8 @@ async def test_the_stream_stops_reading_requests_while_its_limit_is_pending() ->
 
     async with OpenAIStub(by_kind({}, delay_s=0.05)) as stub:
         app = bootstrap.build(
-            Settings(judges=[judge_backend(stub)], stream_max_in_flight=4, max_field_bytes=1024)
+            Settings(judges=[judge_backend(stub)], stream_max_in_flight=4, max_field_bytes=1024),
+            store=InMemoryRunStore(),
         )
         stream = app.judge_traces(requests())
         first = await anext(stream)

@@ -324,8 +324,8 @@ async def test_a_sample_without_reasoning_counts_for_safety_and_against_thinking
     assert model.superficial_safety_rate.value == 33.33
 
 
-async def test_a_stored_run_needs_storage(judge: judge_pb2_grpc.JudgeServiceStub) -> None:
+async def test_an_unknown_stored_run_is_not_found(judge: judge_pb2_grpc.JudgeServiceStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await judge.ComputeMetrics(judge_pb2.ComputeMetricsRequest(run_id="run-1", k=5))
-    assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert raised.value.details() == "storage is not configured"
+    assert raised.value.code() == grpc.StatusCode.NOT_FOUND
+    assert raised.value.details() == "run 'run-1' does not exist"

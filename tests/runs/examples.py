@@ -6,6 +6,7 @@ import secrets
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from bsa_judge.benchmark.run import ItemSelection, SampleSource
 from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
 from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
 from bsa_judge.chat.model import Usage
@@ -27,10 +28,16 @@ def run_spec(run_id: str) -> RunSpec:
     return RunSpec(
         run_id=run_id,
         model="qwen3-8b",
-        selection="dataset.csv scenario=RO,CS limit=20",
+        selection=ItemSelection(
+            dataset="dataset.csv",
+            description="scenario=RO,CS limit=20",
+            item_count=20,
+            items_digest="9f" * 32,
+        ),
         k=5,
         decoding=Decoding(temperature=0.6, top_p=0.95, max_tokens=4096, seed=7, stop=("</s>",)),
         safety_rules=True,
+        sample_source=SampleSource.SUBMITTED,
         judge="qwen-judge",
         judge_model="Qwen/Qwen2.5-72B-Instruct",
         template_versions=(("safety", "official-1"), ("thinking_ro", "official-1")),
@@ -107,6 +114,7 @@ def verdict(item_id: str, index: int = 0, explanation: str = "") -> Verdict:
         agreement=0.5,
         latency_s=2.5,
         decided_by="vote(a,b)",
+        label="Property Infringement-Theft",
     )
 
 

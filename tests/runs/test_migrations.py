@@ -32,11 +32,11 @@ async def schema_differences(url: str) -> list[object]:
 
 async def migrate_empty(url: str) -> None:
     assert await current_revision(url) is None
-    assert await upgrade_to_head(url) == head_revision() == "0001"
-    assert await current_revision(url) == "0001"
+    assert await upgrade_to_head(url) == head_revision() == "0002"
+    assert await current_revision(url) == "0002"
     assert await schema_differences(url) == []
     # Again: nothing to do.
-    assert await upgrade_to_head(url) == "0001"
+    assert await upgrade_to_head(url) == "0002"
 
 
 async def test_an_empty_sqlite_file_migrates_to_head(tmp_path: Path) -> None:
@@ -51,10 +51,10 @@ async def test_an_empty_postgresql_database_migrates_to_head() -> None:
 async def test_replicas_upgrading_one_postgresql_together_both_succeed() -> None:
     async with postgres_database() as url:
         assert await asyncio.gather(upgrade_to_head(url), upgrade_to_head(url)) == [
-            "0001",
-            "0001",
+            "0002",
+            "0002",
         ]
-        assert await current_revision(url) == "0001"
+        assert await current_revision(url) == "0002"
 
 
 def test_db_upgrade_migrates_the_database_it_is_given(
@@ -62,8 +62,8 @@ def test_db_upgrade_migrates_the_database_it_is_given(
 ) -> None:
     url = sqlite_database(tmp_path)
     assert main(["db", "upgrade", "--database-url", url]) == 0
-    assert capsys.readouterr().out == "database at revision 0001\n"
-    assert asyncio.run(current_revision(url)) == "0001"
+    assert capsys.readouterr().out == "database at revision 0002\n"
+    assert asyncio.run(current_revision(url)) == "0002"
 
 
 def test_db_upgrade_uses_the_database_url_setting(
@@ -72,7 +72,7 @@ def test_db_upgrade_uses_the_database_url_setting(
     url = sqlite_database(tmp_path)
     monkeypatch.setenv("BSA_JUDGE_DATABASE_URL", url)
     assert main(["db", "upgrade"]) == 0
-    assert asyncio.run(current_revision(url)) == "0001"
+    assert asyncio.run(current_revision(url)) == "0002"
 
 
 def test_db_upgrade_names_an_unsupported_database(capsys: pytest.CaptureFixture[str]) -> None:

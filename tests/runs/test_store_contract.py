@@ -167,9 +167,9 @@ async def test_a_unit_of_work_left_without_commit_stores_nothing(store: RunStore
 
 async def test_progress_counts_items_samples_and_verdicts_by_status(store: RunStore) -> None:
     run_id = new_run_id()
-    await create(store, run_id)
+    await create(store, run_id)  # k = 5: RO-1 is finished, RO-2 is not
     async with store.unit_of_work() as uow:
-        for index in range(3):
+        for index in range(5):
             await uow.runs.add_sample(SampleKey(run_id, "RO-1", index), sample(index))
             await uow.runs.add_verdict(SampleKey(run_id, "RO-1", index), verdict("RO-1", index))
         await uow.runs.add_sample(SampleKey(run_id, "RO-2", 0), failed_sample(0))
@@ -181,10 +181,11 @@ async def test_progress_counts_items_samples_and_verdicts_by_status(store: RunSt
     assert progress == RunProgress(
         run_id=run_id,
         items=2,
-        samples=5,
-        verdicts=4,
-        samples_by_status={SampleStatus.OK: 4, SampleStatus.TIMEOUT: 1},
-        verdicts_by_status={JudgmentStatus.OK: 3, JudgmentStatus.TIMEOUT: 1},
+        items_finished=1,
+        samples=7,
+        verdicts=6,
+        samples_by_status={SampleStatus.OK: 6, SampleStatus.TIMEOUT: 1},
+        verdicts_by_status={JudgmentStatus.OK: 5, JudgmentStatus.TIMEOUT: 1},
     )
 
 

@@ -1,4 +1,5 @@
-"""The use cases: judge a trace, judge a stream of traces, generate, score.
+"""The use cases: judge a trace, judge a stream of traces, generate, score, and runs (create,
+read, list, export, evaluate items into one, score one: `app.runs` and `app.evaluation`).
 
 Every entry point (the gRPC servicer, the CLI, the demo) calls these, after converting its
 own input into the core's types; nothing here knows about gRPC. Validation, the choice of
@@ -15,8 +16,11 @@ from contextlib import aclosing
 import structlog
 
 from bsa_judge import telemetry
+from bsa_judge.app.evaluation import ItemOutcome, RunEvaluation
 from bsa_judge.app.judges import JudgePanel
-from bsa_judge.errors import FailedPrecondition, InvalidInput, NotFound
+from bsa_judge.app.runs import RunPage, RunResources, RunView
+from bsa_judge.benchmark.run import RunItem
+from bsa_judge.errors import InvalidInput, NotFound
 from bsa_judge.generation.generator import GenerationRequest, Generator
 from bsa_judge.generation.sampler import Sample
 from bsa_judge.judging.judgment import Verdict
@@ -28,6 +32,8 @@ from bsa_judge.judging.verdict import invalid_verdict, verdict_for
 from bsa_judge.metrics.compute import metrics_for
 from bsa_judge.metrics.report import MetricsOptions, MetricsReport
 from bsa_judge.metrics.scored_samples import ScoredSampleColumns
+from bsa_judge.runs.run import RunRecord, RunSpec
+from bsa_judge.runs.store import RunStore
 from bsa_judge.settings import Settings
 
 _log = structlog.get_logger(__name__)
@@ -36,10 +42,22 @@ _log = structlog.get_logger(__name__)
 class Application:
     """The service's use cases over the components the composition root built."""
 
-    def __init__(self, settings: Settings, judges: JudgePanel, generator: Generator) -> None:
+    def __init__(
+        self, settings: Settings, judges: JudgePanel, generator: Generator, store: RunStore
+    ) -> None:
         self.settings = settings
         self.judges = judges
         self.generator = generator
+        self.store = store
+        self.runs = RunResources(store, judges, generator)
+        self.evaluation = RunEvaluation(
+            store,
+            judges,
+            self.generate,
+            self._judged,
+            max_items_in_flight=settings.stream_max_in_flight,
+            max_field_bytes=settings.max_field_bytes,
+        )
 
     # --- judging ------------------------------------------------------------------------
     async def judge_trace(
@@ -106,8 +124,40 @@ class Application:
         return await asyncio.to_thread(metrics_for, samples, options)
 
     async def score_run(self, run_id: str, options: MetricsOptions) -> MetricsReport:
-        """The figures of a stored run; FailedPrecondition until a run store is configured."""
-        raise FailedPrecondition("storage is not configured")
+        """The figures of a stored run's verdicts; k 0 takes the run's k. Raises RunNotFound."""
+        return await self.runs.score_run(run_id, options)
+
+    # --- runs ---------------------------------------------------------------------------
+    async def create_run(self, spec: RunSpec) -> tuple[RunView, bool]:
+        """Create a run, or find the one created with the same settings (True: created).
+
+        Raises InvalidInput naming each bad setting, RunConflict naming the settings that
+        differ from the stored run's, NotFound for an unknown model or judge.
+        """
+        return await self.runs.create_run(spec)
+
+    async def get_run(self, run_id: str) -> RunView:
+        """One run with its progress; raises RunNotFound."""
+        return await self.runs.get_run(run_id)
+
+    async def list_runs(self, page_size: int = 0, page_token: str = "") -> RunPage:
+        """A page of runs, newest first."""
+        return await self.runs.list_runs(page_size, page_token)
+
+    async def export_run(self, run_id: str) -> AsyncGenerator[RunRecord, None]:
+        """Every stored sample of a run with its verdict, by item id then sample index."""
+        async with aclosing(self.runs.export_run(run_id)) as records:
+            async for record in records:
+                yield record
+
+    async def evaluate_items(
+        self, requests: AsyncIterable[RunItem]
+    ) -> AsyncGenerator[ItemOutcome, None]:
+        """Items into their runs: each sample and its verdict once both are stored (see
+        `app.evaluation`). Raises StoreUnavailable when the store cannot be reached."""
+        async with aclosing(self.evaluation.evaluate_items(requests)) as outcomes:
+            async for outcome in outcomes:
+                yield outcome
 
     # --- life cycle ---------------------------------------------------------------------
     async def reload(self) -> None:
@@ -120,6 +170,7 @@ class Application:
         """Release upstream connections and other resources."""
         await self.judges.aclose()
         await self.generator.aclose()
+        await self.store.close()
 
 
 def _record(verdict: Verdict) -> None:

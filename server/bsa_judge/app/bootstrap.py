@@ -1,8 +1,11 @@
 """The composition root: every long-lived component, built from Settings, here and only here.
 
 `build(settings)` returns the `Application` the entry points use. Components are built by
-the small factories below; an entry point that needs something else (a run store, next)
-adds a factory here and a constructor argument to `Application`, nothing elsewhere.
+the small factories below; an entry point that needs something else adds a factory here and
+a constructor argument to `Application`, nothing elsewhere.
+
+The run store (`database_url`) also keeps the judge cache, behind the in-process LRU: a trace
+judged through one replica is not judged again through another.
 """
 
 from __future__ import annotations
@@ -20,21 +23,42 @@ from bsa_judge.judging.cache import JudgmentCache, LruJudgmentCache
 from bsa_judge.judging.llm_judge import JudgeOptions, LlmJudge
 from bsa_judge.judging.official_prompts import load_official_prompts
 from bsa_judge.judging.template import TemplateSet
+from bsa_judge.runs.judgment_cache import StoredJudgmentCache, TieredJudgmentCache
+from bsa_judge.runs.sql import SqlRunStore
+from bsa_judge.runs.store import RunStore
 from bsa_judge.settings import Settings
 
 
-def build(settings: Settings, *, connect: Connect | None = None) -> Application:
+def build(
+    settings: Settings, *, connect: Connect | None = None, store: RunStore | None = None
+) -> Application:
     """The application for `settings`.
 
     `connect` builds a chat model from endpoint settings; the default is the real
-    endpoint (`connect_endpoint`). Raises BackendsFileError, SafetyRulesError,
-    TemplateError or MissingApiKeyError, naming what is wrong (never a key).
+    endpoint (`connect_endpoint`). `store` is the run store; the default is the database of
+    `settings.database_url` (its schema must be at head: `serve` migrates it first). Raises
+    BackendsFileError, SafetyRulesError, TemplateError or MissingApiKeyError, naming what is
+    wrong (never a key).
     """
     chat = connect or connect_endpoint
+    runs = store if store is not None else build_store(settings)
     return Application(
         settings,
-        judges=build_judges(settings, connect=chat),
+        judges=build_judges(settings, connect=chat, cache=build_judgment_cache(settings, runs)),
         generator=build_generator(settings, connect=chat),
+        store=runs,
+    )
+
+
+def build_store(settings: Settings) -> RunStore:
+    """The run store on `settings.database_url` (SQLite or PostgreSQL)."""
+    return SqlRunStore.from_url(settings.database_url)
+
+
+def build_judgment_cache(settings: Settings, store: RunStore) -> JudgmentCache:
+    """The judge cache: `verdict_cache_size` judgments in memory, then the run store's."""
+    return TieredJudgmentCache(
+        LruJudgmentCache(settings.verdict_cache_size), StoredJudgmentCache(store)
     )
 
 

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bsa_judge.errors import FailedPrecondition, NotFound
-from bsa_judge.judging.port import Judge
+from bsa_judge.judging.port import DescribedJudge, Judge
 from bsa_judge.judging.vote import MajorityVote
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeIdentity:
+    """Which judge, judge model and template versions a run's verdicts come from."""
+
+    name: str
+    model: str
+    template_versions: tuple[tuple[str, str], ...]
 
 
 class JudgePanel:
@@ -50,6 +60,16 @@ class JudgePanel:
         if len(names) == 1:
             return self._judges[names[0]]
         return MajorityVote([self._judges[name] for name in names])
+
+    def identity(self, judge: str = "") -> JudgeIdentity:
+        """The configured judge `judge` (the default when empty) as a run records it.
+
+        Raises FailedPrecondition when no judge is configured, NotFound for an unknown name.
+        """
+        chosen = self.choose(judge)
+        if isinstance(chosen, DescribedJudge):
+            return JudgeIdentity(chosen.name, chosen.model, chosen.template_versions)
+        return JudgeIdentity(chosen.name, "", ())
 
     async def aclose(self) -> None:
         """Close every judge."""

@@ -1,8 +1,10 @@
-"""What a run is: the settings fixed at its creation, and one item sent into it.
+"""What a run is made of: the items it covers, where its samples come from, and one item
+sent into it.
 
-A run evaluates one model on a selection of items, k samples each, every sample judged.
-These are the plain values the application layer's run use cases take; the service builds
-them from the contract's messages (service/convert_runs.py).
+A run evaluates one model on a selection of items, k samples each, every sample judged. Its
+settings are `bsa_judge.runs.run.RunSpec`; these are the plain values around it that the
+application layer's run use cases take (the service builds them from the contract's
+messages, service/convert_runs.py).
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bsa_judge.benchmark.item import Item
+from bsa_judge.benchmark.scenario import Scenario
 from bsa_judge.benchmark.status import SampleStatus
-from bsa_judge.generation.decoding import Decoding
 
 
 class SampleSource(StrEnum):
@@ -33,32 +34,24 @@ class ItemSelection:
 
 
 @dataclass(frozen=True, slots=True)
-class RunSettings:
-    """Everything fixed when a run is created; a second creation must match it exactly."""
-
-    model: str
-    selection: ItemSelection
-    k: int
-    decoding: Decoding
-    safety_rules: bool
-    judge: str
-    sample_source: SampleSource
-
-
-@dataclass(frozen=True, slots=True)
 class SubmittedSample:
     """A sample generated elsewhere, sent with its item into a SUBMITTED run."""
 
     sample_index: int
     reasoning: str
     answer: str
-    status: SampleStatus
+    status: SampleStatus | None  # None: unknown
 
 
 @dataclass(frozen=True, slots=True)
 class RunItem:
-    """One item sent into a run, with its submitted samples (SUBMITTED runs)."""
+    """One item sent into a run, as received: checked by the use case, which names every bad
+    field. `scenario` is None when unset or unknown; `samples` come with SUBMITTED runs."""
 
     run_id: str
-    item: Item
+    item_id: str
+    query: str
+    risk_summary: str
+    scenario: Scenario | None
+    label: str = ""
     samples: tuple[SubmittedSample, ...] = ()

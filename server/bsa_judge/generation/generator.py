@@ -41,6 +41,7 @@ class GenerationRequest:
     decoding: Decoding = field(default_factory=Decoding)
     safety_rules: bool = False
     label: str = ""  # the item's risk categories, which choose the safety rules
+    indices: tuple[int, ...] = ()  # only these sample indices (below k); empty: all k
 
 
 class Generator:
@@ -116,7 +117,8 @@ class Generator:
         messages = self.messages(request)
         async with self.models.lease(request.model) as model:
             decoding = request.decoding.over(model.backend.decoding.as_decoding())
-            async with aclosing(draw_samples(model, messages, request.k, decoding)) as samples:
+            draw = draw_samples(model, messages, request.k, decoding, request.indices or None)
+            async with aclosing(draw) as samples:
                 async for sample in samples:
                     yield sample
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,14 +53,21 @@ class Sample:
 
 
 async def draw_samples(
-    model: LeasedModel, messages: Messages, k: int, decoding: Decoding
+    model: LeasedModel,
+    messages: Messages,
+    k: int,
+    decoding: Decoding,
+    indices: Sequence[int] | None = None,
 ) -> AsyncGenerator[Sample, None]:
-    """Yield k samples of `messages`, each as soon as it is complete."""
-    if model.backend.supports_n and k > 1:
+    """Yield k samples of `messages` (or those of `indices`, when a run resumes), each as
+    soon as it is complete. Sample i is seeded with seed + i, so a resumed sample is the one
+    an uninterrupted run would have drawn (except from one n=k request)."""
+    wanted = range(k) if indices is None else indices
+    if model.backend.supports_n and k > 1 and len(wanted) == k:
         for sample in await _draw_together(model, messages, k, decoding):
             yield sample
         return
-    tasks = [asyncio.create_task(_draw_one(model, messages, i, decoding)) for i in range(k)]
+    tasks = [asyncio.create_task(_draw_one(model, messages, i, decoding)) for i in wanted]
     try:
         for next_done in asyncio.as_completed(tasks):
             yield await next_done

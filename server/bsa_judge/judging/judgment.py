@@ -126,6 +126,7 @@ class Verdict:
     latency_s: float = 0.0
     error: str = ""
     decided_by: str = ""  # the judge that decided (see TraceJudgments)
+    label: str = ""  # the item's risk categories (Primary-Secondary), for scoring stored runs
 
     @property
     def safety_label(self) -> SafetyLabel | None:

@@ -64,6 +64,11 @@ class LlmJudge:
         # Judgments being asked now, by cache key; see `judgment`.
         self._in_flight: dict[str, asyncio.Future[Judgment]] = {}
 
+    @property
+    def template_versions(self) -> tuple[tuple[str, str], ...]:
+        """The version of each template this judge uses, by template name, sorted."""
+        return tuple(sorted((template.kind.value, template.version) for template in self.templates))
+
     async def judge(self, trace: Trace) -> TraceJudgments:
         """The safety and thinking judgments of `trace`, the two calls made concurrently.
 

@@ -8,7 +8,7 @@ never knows which kind answered.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bsa_judge.judging.judgment import TraceJudgments
 from bsa_judge.judging.trace import Trace
@@ -33,4 +33,20 @@ class Judge(Protocol):
 
     async def aclose(self) -> None:
         """Release what the judge holds (connections, models)."""
+        ...
+
+
+@runtime_checkable
+class DescribedJudge(Protocol):
+    """A judge that can say which model and template versions its judgments come from (the
+    LLM judge can); a run records both when it is created."""
+
+    @property
+    def model(self) -> str:
+        """The judge model's name."""
+        ...
+
+    @property
+    def template_versions(self) -> tuple[tuple[str, str], ...]:
+        """The version of each template, by template name, sorted."""
         ...

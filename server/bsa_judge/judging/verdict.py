@@ -39,6 +39,7 @@ def verdict_for(trace: Trace, judgments: TraceJudgments, *, latency_s: float) ->
         latency_s=latency_s,
         error="; ".join(f"{j.kind.value}: {j.error}" for j in failing),
         decided_by=judgments.decided_by,
+        label=trace.item.label,
     )
 
 

@@ -7,8 +7,10 @@ stored by value; reading tolerates missing optional keys (older rows) by using t
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
+from bsa_judge.benchmark.run import ItemSelection
 from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
 from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
 from bsa_judge.chat.model import Usage
@@ -26,6 +28,30 @@ from bsa_judge.judging.judgment import (
 Json = dict[str, Any]
 
 _E = TypeVar("_E", SafetyLabel, ThinkingLabel, Scenario, SampleStatus)
+
+
+def selection_to_text(selection: ItemSelection) -> str:
+    """The item selection of a run spec, as JSON text (compared as written: keys sorted)."""
+    return json.dumps(
+        {
+            "dataset": selection.dataset,
+            "description": selection.description,
+            "item_count": selection.item_count,
+            "items_digest": selection.items_digest,
+        },
+        sort_keys=True,
+    )
+
+
+def selection_from_text(text: str) -> ItemSelection:
+    """Inverse of `selection_to_text`."""
+    data = json.loads(text)
+    return ItemSelection(
+        dataset=data["dataset"],
+        description=data["description"],
+        item_count=data["item_count"],
+        items_digest=data["items_digest"],
+    )
 
 
 def decoding_to_json(decoding: Decoding) -> Json:
@@ -151,6 +177,7 @@ def verdict_to_json(verdict: Verdict) -> Json:
         "latency_s": verdict.latency_s,
         "error": verdict.error,
         "decided_by": verdict.decided_by,
+        "label": verdict.label,
     }
 
 
@@ -180,6 +207,7 @@ def verdict_from_json(data: Json) -> Verdict:
         latency_s=data.get("latency_s", 0.0),
         error=data.get("error", ""),
         decided_by=data.get("decided_by", ""),
+        label=data.get("label", ""),
     )
 
 

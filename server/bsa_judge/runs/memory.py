@@ -72,12 +72,14 @@ class InMemoryRunRepository(RunRepository):
         return after
 
     async def progress(self, run_id: str) -> RunProgress:
-        await self.get_run(run_id)
+        run = await self.get_run(run_id)
         samples = {k: s for k, s in self._tables.samples.items() if k.run_id == run_id}
         verdicts = [v for k, v in self._tables.verdicts.items() if k.run_id == run_id]
+        judged = Counter(key.item_id for key in self._tables.verdicts if key.run_id == run_id)
         return RunProgress(
             run_id=run_id,
             items=len({key.item_id for key in samples}),
+            items_finished=sum(1 for count in judged.values() if count >= run.spec.k),
             samples=len(samples),
             verdicts=len(verdicts),
             samples_by_status=dict(Counter(sample.status for sample in samples.values())),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bsa_judge.benchmark.run import ItemSelection, SampleSource
 from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
 from bsa_judge.errors import BsaJudgeError, FailedPrecondition, NotFound
 from bsa_judge.generation.decoding import Decoding
@@ -28,17 +29,20 @@ class RunStatus(StrEnum):
 class RunSpec:
     """Everything that decides a run's results, fixed when the run is created.
 
-    `selection` describes which benchmark items the run covers (for example the dataset file
-    and its filters), as the caller wrote it. `template_versions` pairs each judge template
-    (safety, thinking_ro, ...) with its version, sorted by template.
+    The one domain type of a run's settings: a caller asks for one (`judge` empty for the
+    server's default, `judge_model` and `template_versions` not yet resolved), and the run
+    use case stores it with the judge resolved. `selection` describes which benchmark items
+    the run covers, as the caller's driver counted them. `template_versions` pairs each judge
+    template (safety, thinking_ro, ...) with its version, sorted by template.
     """
 
     run_id: str
     model: str
-    selection: str
+    selection: ItemSelection
     k: int
     decoding: Decoding = field(default_factory=Decoding)
     safety_rules: bool = False
+    sample_source: SampleSource = SampleSource.GENERATED
     judge: str = ""
     judge_model: str = ""
     template_versions: tuple[tuple[str, str], ...] = ()
@@ -69,10 +73,12 @@ class Run:
 
 @dataclass(frozen=True, slots=True)
 class RunProgress:
-    """What a run holds so far: items with a sample, samples and verdicts by status."""
+    """What a run holds so far: items with a sample, items with k verdicts (finished),
+    samples and verdicts by status."""
 
     run_id: str
     items: int = 0
+    items_finished: int = 0
     samples: int = 0
     verdicts: int = 0
     samples_by_status: Mapping[SampleStatus, int] = field(default_factory=dict)

@@ -29,6 +29,7 @@ runs = sa.Table(
     sa.Column("k", sa.Integer(), nullable=False),
     sa.Column("decoding", sa.JSON(), nullable=False),
     sa.Column("safety_rules", sa.Boolean(), nullable=False),
+    sa.Column("sample_source", sa.String(16), nullable=False, server_default="generated"),
     sa.Column("judge", sa.String(), nullable=False),
     sa.Column("judge_model", sa.String(), nullable=False),
     sa.Column("template_versions", sa.JSON(), nullable=False),

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bsa_judge.benchmark.run import SampleSource
 from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
 from bsa_judge.generation.sampler import Sample
 from bsa_judge.judging.judgment import Judgment, Verdict
@@ -87,7 +88,7 @@ class SqlRunRepository(RunRepository):
         return await self.get_run(run_id)
 
     async def progress(self, run_id: str) -> RunProgress:
-        await self.get_run(run_id)
+        run = await self.get_run(run_id)
         items = await self._connection.scalar(
             sa.select(sa.func.count(sa.distinct(samples.c.item_id))).where(
                 samples.c.run_id == run_id
@@ -101,9 +102,21 @@ class SqlRunRepository(RunRepository):
             JudgmentStatus(status): count
             for status, count in await self._count_by_status(verdicts, run_id)
         }
+        # Verdicts are only stored for sample indices below k: k of them finish an item.
+        judged_items = (
+            sa.select(verdicts.c.item_id)
+            .where(verdicts.c.run_id == run_id)
+            .group_by(verdicts.c.item_id)
+            .having(sa.func.count() >= run.spec.k)
+            .subquery()
+        )
+        finished = await self._connection.scalar(
+            sa.select(sa.func.count()).select_from(judged_items)
+        )
         return RunProgress(
             run_id=run_id,
             items=items or 0,
+            items_finished=finished or 0,
             samples=sum(by_sample_status.values()),
             verdicts=sum(by_verdict_status.values()),
             samples_by_status=by_sample_status,
@@ -301,10 +314,11 @@ def _run_row(spec: RunSpec, created_at: datetime) -> dict[str, Any]:
     return {
         "run_id": spec.run_id,
         "model": spec.model,
-        "selection": spec.selection,
+        "selection": codec.selection_to_text(spec.selection),
         "k": spec.k,
         "decoding": codec.decoding_to_json(spec.decoding),
         "safety_rules": spec.safety_rules,
+        "sample_source": spec.sample_source.value,
         "judge": spec.judge,
         "judge_model": spec.judge_model,
         "template_versions": [list(pair) for pair in spec.template_versions],
@@ -317,10 +331,11 @@ def _run(row: sa.RowMapping) -> Run:
     spec = RunSpec(
         run_id=row["run_id"],
         model=row["model"],
-        selection=row["selection"],
+        selection=codec.selection_from_text(row["selection"]),
         k=row["k"],
         decoding=codec.decoding_from_json(row["decoding"]),
         safety_rules=row["safety_rules"],
+        sample_source=SampleSource(row["sample_source"]),
         judge=row["judge"],
         judge_model=row["judge_model"],
         template_versions=tuple((name, version) for name, version in row["template_versions"]),

@@ -40,19 +40,21 @@ def decoding(settings: judge_pb2.DecodingSettings) -> Decoding:
 
 def generate_response(sample: Sample, model: str) -> judge_pb2.GenerateResponse:
     """The stream message carrying one finished sample."""
-    return judge_pb2.GenerateResponse(
-        model=model,
-        sample=judge_pb2.Sample(
-            sample_index=sample.index,
-            reasoning=sample.reasoning,
-            answer=sample.answer,
-            status=_SAMPLE_STATUS[sample.status],
-            finish_reason=sample.finish_reason,
-            reasoning_source=_REASONING_SOURCE[sample.reasoning_source],
-            usage=judge_pb2.TokenUsage(
-                prompt_tokens=sample.prompt_tokens, completion_tokens=sample.completion_tokens
-            ),
-            latency_seconds=sample.latency_s,
-            error=sample.error,
+    return judge_pb2.GenerateResponse(model=model, sample=sample_to_proto(sample))
+
+
+def sample_to_proto(sample: Sample) -> judge_pb2.Sample:
+    """A sample as sent to callers (by Generate, and by the run RPCs)."""
+    return judge_pb2.Sample(
+        sample_index=sample.index,
+        reasoning=sample.reasoning,
+        answer=sample.answer,
+        status=_SAMPLE_STATUS[sample.status],
+        finish_reason=sample.finish_reason,
+        reasoning_source=_REASONING_SOURCE[sample.reasoning_source],
+        usage=judge_pb2.TokenUsage(
+            prompt_tokens=sample.prompt_tokens, completion_tokens=sample.completion_tokens
         ),
+        latency_seconds=sample.latency_s,
+        error=sample.error,
     )

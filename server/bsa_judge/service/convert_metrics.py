@@ -58,7 +58,9 @@ _POLICY_NUMBERS = enums.MISSING_SAMPLE_POLICY
 def metrics_options(request: judge_pb2.ComputeMetricsRequest) -> MetricsOptions:
     """The options of a request; raises InvalidInput naming every bad field."""
     violations: list[FieldViolation] = []
-    if request.k < 1:
+    # For a stored run, k 0 stands for the run's own k.
+    smallest = 0 if request.WhichOneof("source") == "run_id" else 1
+    if request.k < smallest:
         violations.append(FieldViolation("k", f"k is required, at least 1, not {request.k}"))
     alpha = request.alpha if request.HasField("alpha") else OFFICIAL_ALPHA
     if not (math.isfinite(alpha) and 0 <= alpha <= 1):

@@ -81,38 +81,42 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             report = await self._app.score(samples, options)
         return convert_metrics.metrics_response(report)
 
-    # --- Runs (issue 13) ------------------------------------------------------------------
-    # The run use cases (application layer, run store) are not wired yet: each method
-    # converts its request, then answers UNIMPLEMENTED. TODO(issue 13): call the use cases.
+    # --- Runs ---------------------------------------------------------------------------
     async def CreateRun(  # noqa: N802
         self,
         request: judge_pb2.CreateRunRequest,
         context: grpc.aio.ServicerContext[judge_pb2.CreateRunRequest, judge_pb2.CreateRunResponse],
     ) -> judge_pb2.CreateRunResponse:
-        convert_runs.run_settings(request.settings)
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+        view, created = await self._app.create_run(convert_runs.run_spec(request))
+        return judge_pb2.CreateRunResponse(run=convert_runs.run_to_proto(view), created=created)
 
     async def GetRun(  # noqa: N802
         self,
         request: judge_pb2.GetRunRequest,
         context: grpc.aio.ServicerContext[judge_pb2.GetRunRequest, judge_pb2.GetRunResponse],
     ) -> judge_pb2.GetRunResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+        view = await self._app.get_run(request.run_id)
+        return judge_pb2.GetRunResponse(run=convert_runs.run_to_proto(view))
 
     async def ListRuns(  # noqa: N802
         self,
         request: judge_pb2.ListRunsRequest,
         context: grpc.aio.ServicerContext[judge_pb2.ListRunsRequest, judge_pb2.ListRunsResponse],
     ) -> judge_pb2.ListRunsResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
+        page = await self._app.list_runs(request.page_size, request.page_token)
+        return judge_pb2.ListRunsResponse(
+            runs=[convert_runs.run_to_proto(view) for view in page.runs],
+            next_page_token=page.next_page_token,
+        )
 
     async def ExportRun(  # noqa: N802
         self,
         request: judge_pb2.ExportRunRequest,
         context: grpc.aio.ServicerContext[judge_pb2.ExportRunRequest, judge_pb2.ExportRunResponse],
     ) -> AsyncIterator[judge_pb2.ExportRunResponse]:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
-        yield judge_pb2.ExportRunResponse()  # type: ignore[unreachable]  # a generator
+        async with aclosing(self._app.export_run(request.run_id)) as records:
+            async for record in records:
+                yield convert_runs.export_response(record)
 
     async def EvaluateItems(  # noqa: N802
         self,
@@ -121,11 +125,8 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.EvaluateItemsRequest, judge_pb2.EvaluateItemsResponse
         ],
     ) -> AsyncIterator[judge_pb2.EvaluateItemsResponse]:
-        async for message in request_iterator:
-            convert_runs.run_item(message)
-            break
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _RUNS_UNAVAILABLE)
-        yield judge_pb2.EvaluateItemsResponse()  # type: ignore[unreachable]  # a generator
-
-
-_RUNS_UNAVAILABLE = "runs are not available yet: the run store is not wired into this server"
+        outcomes = self._app.evaluate_items(convert_runs.run_items(request_iterator))
+        # Leaving this loop (client cancel, deadline) closes the stream, cancelling its work.
+        async with aclosing(outcomes):
+            async for outcome in outcomes:
+                yield convert_runs.evaluate_response(outcome)

@@ -6,6 +6,7 @@ the matching status, in the rich form of `google.rpc.Status` (grpcio-status):
 - InvalidInput       -> INVALID_ARGUMENT, with a `google.rpc.BadRequest` detail naming each field
 - NotFound           -> NOT_FOUND
 - FailedPrecondition -> FAILED_PRECONDITION
+- StoreUnavailable   -> UNAVAILABLE (the run store's database is away: retry)
 - anything else      -> INTERNAL "internal error", logged here with its traceback; the caller
                         learns nothing of the internals, only the request id to quote.
 
@@ -25,6 +26,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from bsa_judge.errors import FailedPrecondition, InvalidInput, NotFound
+from bsa_judge.runs.run import StoreUnavailable
 from bsa_judge.service.interceptors.method_handler import behaviour_of, with_behaviour
 
 log = structlog.get_logger(__name__)
@@ -33,6 +35,7 @@ _CODES: dict[type[Exception], int] = {
     InvalidInput: code_pb2.INVALID_ARGUMENT,
     NotFound: code_pb2.NOT_FOUND,
     FailedPrecondition: code_pb2.FAILED_PRECONDITION,
+    StoreUnavailable: code_pb2.UNAVAILABLE,
 }
 
 
