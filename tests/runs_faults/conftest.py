@@ -3,6 +3,7 @@ once per session, on its own SQLite database."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,16 +12,24 @@ from tests.runs.databases import sqlite_database
 from tests.runs_faults.harness import (
     ITEMS,
     Baseline,
+    Drivers,
     K,
     RunCommand,
     comparable,
     item_ids,
     outcome,
-    run_to_end,
     server,
     server_environment,
     stubs,
 )
+
+
+@pytest.fixture
+async def drivers() -> AsyncIterator[Drivers]:
+    """Starts drivers; kills those still running when the test ends."""
+    started = Drivers()
+    yield started
+    await started.kill_all()
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +39,11 @@ async def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
     async with stubs() as seeded:
         async with server(server_environment(folder, seeded, url)) as serving:
             command = RunCommand(serving.target, "baseline", folder / "out", ITEMS, K)
-            await run_to_end(command)
+            drivers = Drivers()
+            try:
+                await drivers.run_to_end(command)
+            finally:
+                await drivers.kill_all()
         result = await outcome(command, url, seeded)
     ids = item_ids(ITEMS)
     assert len(result.records) == ITEMS * K

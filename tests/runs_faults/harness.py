@@ -286,8 +286,12 @@ class Driver:
 
     async def finish(self, timeout_s: float = DRIVER_TIMEOUT_S) -> tuple[int, str]:
         """Its exit code and what it wrote to stderr."""
-        async with asyncio.timeout(timeout_s):
-            _out, err = await self.process.communicate()
+        try:
+            async with asyncio.timeout(timeout_s):
+                _out, err = await self.process.communicate()
+        except TimeoutError:
+            await self.kill()
+            raise
         assert self.process.returncode is not None
         return self.process.returncode, err.decode()
 
@@ -297,25 +301,38 @@ class Driver:
         await self.process.communicate()
 
 
-async def start_driver(command: RunCommand) -> Driver:
-    """Start the command (no BSA_JUDGE_* of the test run leaks in)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_")}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *command.arguments(),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=environment,
-    )
-    return Driver(process)
+class Drivers:
+    """Starts `bsa-judge run` commands; whatever still runs at `kill_all()` is killed, so a
+    failing test leaves no driver behind."""
 
+    def __init__(self) -> None:
+        self.started: list[Driver] = []
 
-async def run_to_end(command: RunCommand) -> str:
-    """Run the command; assert it exits 0; its stderr."""
-    driver = await start_driver(command)
-    code, err = await driver.finish()
-    assert code == 0, err
-    return err
+    async def start(self, command: RunCommand) -> Driver:
+        """Start the command (no BSA_JUDGE_* of the test run leaks in)."""
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_")}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *command.arguments(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=environment,
+        )
+        driver = Driver(process)
+        self.started.append(driver)
+        return driver
+
+    async def run_to_end(self, command: RunCommand) -> str:
+        """Run the command; assert it exits 0; its stderr."""
+        code, err = await (await self.start(command)).finish()
+        assert code == 0, err
+        return err
+
+    async def kill_all(self) -> None:
+        """Kill every driver still running."""
+        for driver in self.started:
+            if driver.process.returncode is None:
+                await driver.kill()
 
 
 class StoredRun:

@@ -17,27 +17,28 @@ from tests.runs.databases import sqlite_database
 from tests.runs_faults.harness import (
     ITEMS,
     Baseline,
+    Drivers,
     K,
     RunCommand,
     StoredRun,
     assert_complete,
     comparable,
     outcome,
-    run_to_end,
     server,
     server_environment,
-    start_driver,
     stubs,
 )
 
 
-async def test_server_killed_mid_run_then_resumed(baseline: Baseline, tmp_path: Path) -> None:
+async def test_server_killed_mid_run_then_resumed(
+    baseline: Baseline, drivers: Drivers, tmp_path: Path
+) -> None:
     url = sqlite_database(tmp_path)
     async with stubs() as seeded:
         async with server(server_environment(tmp_path, seeded, url)) as serving:
             command = RunCommand(serving.target, "server-kill", tmp_path / "out", ITEMS, K)
             stored = StoredRun(url, command.run_id)
-            driver = await start_driver(command)
+            driver = await drivers.start(command)
             await stored.wait_for(ITEMS * K)  # about half the samples and verdicts
             seeded.close_gates()
             await stored.settle(seeded)
@@ -48,7 +49,7 @@ async def test_server_killed_mid_run_then_resumed(baseline: Baseline, tmp_path: 
             code, err = await driver.finish()  # it resends what is missing to the new server
             assert code == 0, err
             calls = seeded.calls
-            await run_to_end(command)  # the same command again: nothing left to call
+            await drivers.run_to_end(command)  # the same command again: nothing left to call
             assert seeded.calls == calls
             await stored.close()
         result = await outcome(command, url, seeded)
@@ -60,22 +61,24 @@ async def test_server_killed_mid_run_then_resumed(baseline: Baseline, tmp_path: 
     assert 0 <= repeated <= in_flight
 
 
-async def test_driver_killed_mid_run_then_resumed(baseline: Baseline, tmp_path: Path) -> None:
+async def test_driver_killed_mid_run_then_resumed(
+    baseline: Baseline, drivers: Drivers, tmp_path: Path
+) -> None:
     url = sqlite_database(tmp_path)
     async with stubs() as seeded:
         async with server(server_environment(tmp_path, seeded, url)) as serving:
             command = RunCommand(serving.target, "driver-kill", tmp_path / "out", ITEMS, K)
             stored = StoredRun(url, command.run_id)
-            driver = await start_driver(command)
+            driver = await drivers.start(command)
             await stored.wait_for(ITEMS * K)
             seeded.close_gates()
             await stored.settle(seeded)
             in_flight = seeded.in_flight
             await driver.kill()
             seeded.open_gates()
-            await run_to_end(command)  # the documented way to resume
+            await drivers.run_to_end(command)  # the documented way to resume
             calls = seeded.calls
-            await run_to_end(command)
+            await drivers.run_to_end(command)
             assert seeded.calls == calls
             await stored.close()
         result = await outcome(command, url, seeded)
@@ -87,7 +90,9 @@ async def test_driver_killed_mid_run_then_resumed(baseline: Baseline, tmp_path: 
     assert 0 <= repeated <= in_flight
 
 
-async def test_ten_server_kills_at_random_moments(baseline: Baseline, tmp_path: Path) -> None:
+async def test_ten_server_kills_at_random_moments(
+    baseline: Baseline, drivers: Drivers, tmp_path: Path
+) -> None:
     """Issue 10's process test: 10 SIGKILLs of the server, each at a seeded random moment of
     one run (after a random few more samples or verdicts were stored, then a random pause),
     each followed by a restart; the driver resumes by itself."""
@@ -97,7 +102,7 @@ async def test_ten_server_kills_at_random_moments(baseline: Baseline, tmp_path: 
         async with server(server_environment(tmp_path, seeded, url)) as serving:
             command = RunCommand(serving.target, "ten-kills", tmp_path / "out", ITEMS, K)
             stored = StoredRun(url, command.run_id)
-            driver = await start_driver(command)
+            driver = await drivers.start(command)
             done = 0
             for _kill in range(10):
                 done += moments.randint(1, 4)

@@ -21,6 +21,7 @@ from tests.runs.databases import postgres_database
 from tests.runs_faults.harness import (
     ITEMS,
     Baseline,
+    Drivers,
     K,
     RunCommand,
     StoredRun,
@@ -29,16 +30,16 @@ from tests.runs_faults.harness import (
     comparable,
     judge_prompts,
     outcome,
-    run_to_end,
     server,
     server_environment,
-    start_driver,
     stubs,
 )
 from tests.runs_faults.proxy import CuttableProxy
 
 
-async def test_two_drivers_two_servers_one_database(baseline: Baseline, tmp_path: Path) -> None:
+async def test_two_drivers_two_servers_one_database(
+    baseline: Baseline, drivers: Drivers, tmp_path: Path
+) -> None:
     async with postgres_database() as url, stubs() as first, stubs() as second:
         (tmp_path / "1").mkdir()
         (tmp_path / "2").mkdir()
@@ -49,8 +50,8 @@ async def test_two_drivers_two_servers_one_database(baseline: Baseline, tmp_path
             # Two drivers on one run id at once, each through its own server.
             racing = RunCommand(one.target, "two-drivers", tmp_path / "out-1", ITEMS, K)
             drivers = [
-                await start_driver(racing),
-                await start_driver(racing.on(two.target).at(tmp_path / "out-2")),
+                await drivers.start(racing),
+                await drivers.start(racing.on(two.target).at(tmp_path / "out-2")),
             ]
             for driver in drivers:
                 code, err = await driver.finish()
@@ -65,9 +66,9 @@ async def test_two_drivers_two_servers_one_database(baseline: Baseline, tmp_path
             first.reset()
             second.reset()
             again = RunCommand(one.target, "judged-elsewhere", tmp_path / "out-3", ITEMS, K)
-            await run_to_end(again)
+            await drivers.run_to_end(again)
             assert (first.model.calls, first.judge.calls) == (ITEMS * K, 0)
-            await run_to_end(again.on(two.target))
+            await drivers.run_to_end(again.on(two.target))
             assert second.calls == 0
         racing_result = await outcome(racing, url, first)
         again_result = await outcome(again, url, first)
@@ -77,7 +78,9 @@ async def test_two_drivers_two_servers_one_database(baseline: Baseline, tmp_path
         assert result.metrics == baseline.metrics
 
 
-async def test_postgres_outage_mid_run(baseline: Baseline, tmp_path: Path) -> None:
+async def test_postgres_outage_mid_run(
+    baseline: Baseline, drivers: Drivers, tmp_path: Path
+) -> None:
     async with postgres_database() as url, stubs() as seeded:
         direct = urlsplit(url)
         async with CuttableProxy(direct.port or 5432) as proxy:
@@ -88,7 +91,7 @@ async def test_postgres_outage_mid_run(baseline: Baseline, tmp_path: Path) -> No
             async with server(environment) as serving:
                 command = RunCommand(serving.target, "outage", tmp_path / "out", ITEMS, K)
                 stored = StoredRun(url, command.run_id)  # the test reads PostgreSQL directly
-                driver = await start_driver(command)
+                driver = await drivers.start(command)
                 await stored.wait_for(ITEMS * K)
                 await proxy.cut()
                 committed = committed_parts(await stored.records())

@@ -100,12 +100,22 @@ class Tls:
         )
 
 
+#: Methods gRPC never retries by itself: EvaluateItems streams resume through the caller's
+#: `PendingItems` (the driver sends what is pending again). A transparent retry of such a
+#: stream, broken by a server killed before its first response, hung the call for good: the
+#: new attempt never reached the restarted server while the request iterator waited.
+NOT_RETRIED = ("EvaluateItems",)
+
+
 def service_config(retry: RetryPolicy | None, load_balancing: LoadBalancing) -> str:
-    """The JSON service config: retries for every JudgeService method, and the balancer."""
+    """The JSON service config: retries for every JudgeService method but NOT_RETRIED, and
+    the balancer."""
     config: dict[str, Any] = {"loadBalancingConfig": [{load_balancing: {}}]}
     if retry is not None:
         config["methodConfig"] = [
-            {"name": [{"service": SERVICE}], "retryPolicy": retry.as_service_config()}
+            {"name": [{"service": SERVICE}], "retryPolicy": retry.as_service_config()},
+            # The most specific name wins: these methods get no retry policy.
+            {"name": [{"service": SERVICE, "method": method} for method in NOT_RETRIED]},
         ]
     return json.dumps(config)
 
