@@ -226,6 +226,13 @@ class Server:
         self.process = None
         self.kills += 1
 
+    def errors(self) -> str:
+        """The errors the running server logged, one JSON line each (for failure messages)."""
+        logged = self.process.events if self.process is not None else []
+        return "".join(
+            f"\n{json.dumps(event)}" for event in logged if event.get("level") == "error"
+        )
+
     @property
     def target(self) -> str:
         """host:port of the server."""

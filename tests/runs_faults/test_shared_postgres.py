@@ -49,11 +49,11 @@ async def test_two_drivers_two_servers_one_database(
         ):
             # Two drivers on one run id at once, each through its own server.
             racing = RunCommand(one.target, "two-drivers", tmp_path / "out-1", ITEMS, K)
-            drivers = [
+            racers = [
                 await drivers.start(racing),
                 await drivers.start(racing.on(two.target).at(tmp_path / "out-2")),
             ]
-            for driver in drivers:
+            for driver in racers:
                 code, err = await driver.finish()
                 assert code == 0, err
             # Within one server no trace is judged twice.
@@ -102,7 +102,7 @@ async def test_postgres_outage_mid_run(
                 await asyncio.sleep(2)  # the driver's streams break and it retries meanwhile
                 await proxy.restore()
                 code, err = await driver.finish()
-                assert code == 0, err
+                assert code == 0, err + serving.errors()
                 assert "UNAVAILABLE" in err  # the driver saw the outage and resent
                 await stored.close()
         result = await outcome(command, url, seeded)
