@@ -209,6 +209,7 @@ class Server:
     environment: dict[str, str]
     stack: AsyncExitStack
     process: ServeProcess | None = None
+    predecessor: ServeProcess | None = None
     kills: int = 0
 
     async def start(self) -> None:
@@ -224,6 +225,23 @@ class Server:
         self.process.send(signal.SIGKILL)
         assert await self.process.exit_code() == -signal.SIGKILL
         self.process = None
+        self.kills += 1
+
+    async def start_successor(self) -> None:
+        """Start a second server on the same port (gRPC binds with SO_REUSEPORT); the first
+        keeps its connections until `kill_predecessor`."""
+        assert self.process is not None
+        assert self.predecessor is None
+        self.predecessor, self.process = self.process, None
+        await self.start()
+
+    async def kill_predecessor(self) -> None:
+        """SIGKILL the server the successor replaces: a kill followed by a restart, without
+        waiting for the restart."""
+        assert self.predecessor is not None
+        self.predecessor.send(signal.SIGKILL)
+        assert await self.predecessor.exit_code() == -signal.SIGKILL
+        self.predecessor = None
         self.kills += 1
 
     def errors(self) -> str:
