@@ -203,10 +203,31 @@ class Memory:
         )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of a running process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class RunFigures:
+    """The run through `bsa-judge run`: wall time, exit code, memory and CPU of the two."""
+
+    seconds: float
+    code: int
+    server_rss: Memory
+    driver_rss: Memory
+    server_cpu_s: float
+    driver_cpu_s: float
+
+
 async def through_run(
     port: int, server_pid: int, folder: Path, args: argparse.Namespace
-) -> tuple[float, int, Memory, Memory]:
-    """The whole run through `bsa-judge run`: wall time, exit code, RSS of server and driver."""
+) -> RunFigures:
+    """The whole run through `bsa-judge run`, its processes sampled while it lasts."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_")}
     command = [
         sys.executable,
@@ -223,6 +244,7 @@ async def through_run(
         f"--max-in-flight={max(1, args.concurrency // args.k)}",
     ]
     server_rss, driver_rss = Memory(), Memory()
+    server_cpu, driver_cpu = cpu_seconds(server_pid), 0.0
     started = time.perf_counter()
     driver = await asyncio.create_subprocess_exec(
         *command,
@@ -234,9 +256,11 @@ async def through_run(
     log = asyncio.create_task(driver.stderr.read())
 
     async def sample_memory() -> None:
+        nonlocal driver_cpu
         while True:
             server_rss.take(server_pid)
             driver_rss.take(driver.pid)
+            driver_cpu = cpu_seconds(driver.pid) or driver_cpu  # the last reading alive
             await asyncio.sleep(args.rss_every_s)
 
     sampler = asyncio.create_task(sample_memory())
@@ -246,7 +270,14 @@ async def through_run(
     err = (await log).decode()
     if code != 0:
         print(err[-2000:], file=sys.stderr)
-    return seconds, code, server_rss, driver_rss
+    return RunFigures(
+        seconds,
+        code,
+        server_rss,
+        driver_rss,
+        cpu_seconds(server_pid) - server_cpu,
+        driver_cpu,
+    )
 
 
 async def bench(args: argparse.Namespace) -> None:
@@ -297,13 +328,12 @@ async def bench(args: argparse.Namespace) -> None:
             print(f"lean       {lean:8.1f} s  (aiohttp, JSON bodies)")
             plain = await openai_client(base_url, items, args)
             print(f"openai     {plain:8.1f} s  (AsyncOpenAI loop)")
-            seconds, code, server_rss, driver_rss = await through_run(
-                port, server.pid, folder, args
-            )
-            print(f"bsa-judge  {seconds:8.1f} s  (bsa-judge run, exit code {code})")
-            print(f"ratio      {seconds / lean:8.2f} x the lean client (target: at most 1.3)")
-            print(f"server RSS {server_rss.describe()}")
-            print(f"driver RSS {driver_rss.describe()}")
+            run = await through_run(port, server.pid, folder, args)
+            print(f"bsa-judge  {run.seconds:8.1f} s  (bsa-judge run, exit code {run.code})")
+            print(f"ratio      {run.seconds / lean:8.2f} x the lean client (target: at most 1.3)")
+            print(f"CPU        server {run.server_cpu_s:.1f} s, driver {run.driver_cpu_s:.1f} s")
+            print(f"server RSS {run.server_rss.describe()}")
+            print(f"driver RSS {run.driver_rss.describe()}")
         finally:
             server.terminate()
             await server.wait()
