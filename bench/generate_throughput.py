@@ -3,13 +3,17 @@
 Three processes on loopback, as in production: the OpenAI-compatible stub (every reply takes
 `--latency-s`), `bsa-judge serve` with one model backend limited to `--concurrency`, and this
 script as the gRPC client (the client SDK), keeping enough items in flight to saturate the
-backend. In the same run, a direct AsyncOpenAI client makes the same upstream calls against
-the same stub at the same concurrency: that is the bar (target: at least 90% of it).
+backend. In the same run, against the same stub (the aiohttp OpenAI stub of
+tools/openai_stub.py) at the same concurrency, two baselines make the same upstream
+calls: lean, plain aiohttp posting the chat-completions JSON (bench/lean_client.py), and
+sdk, a bare AsyncOpenAI client (its aiohttp transport). Issue 11's target: at least 95% of
+lean with k requests per item at 0.2 s.
 
-The machine may be shared, so the two take turns: `--rounds` rounds, each a slice of the
-items run direct then through the service (the order alternating between rounds), and the
-totals are compared. CPU seconds per sample (this process for the direct client, the server
-process for the service) are reported too: they do not depend on what else is running.
+The machine may be shared, so the three take turns: `--rounds` rounds, each a slice of the
+items run by each pass (the order rotated between rounds); the totals are compared and each
+round's ratios are printed as the spread. CPU seconds per sample (this process for the
+baselines, the server process for the service) are reported too: they depend less on what
+else is running.
 
     .venv/bin/python bench/generate_throughput.py                 # k requests per item
     .venv/bin/python bench/generate_throughput.py --supports-n    # one n=k request per item
@@ -43,7 +47,8 @@ from bsa_judge_client import AsyncJudgeClient, judge_pb2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tools.openai_stub: the stub the tests use
 
-from bench.processes import bounded, start_server  # noqa: E402
+from bench.lean_client import LeanChatClient  # noqa: E402
+from bench.processes import bounded, cpu_seconds, start_server  # noqa: E402
 from tools.openai_stub import Choice, OpenAIStub, Reply  # noqa: E402
 
 COMPLETION = "<think>The request asks for something risky; I should decline.</think>No."
@@ -91,16 +96,8 @@ class Run:
         self.cpu_seconds += other.cpu_seconds
 
 
-def _cpu_seconds(pid: int | None = None) -> float:
-    """User plus system CPU seconds of a process (this one by default); Linux /proc."""
-    if pid is None:
-        return time.process_time()
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def direct(base_url: str, args: argparse.Namespace) -> Run:
-    """The bar: the same upstream calls made by a bare AsyncOpenAI client."""
+    """The SDK bar: the same upstream calls made by a bare AsyncOpenAI client."""
     client = openai.AsyncOpenAI(
         base_url=base_url,
         api_key="not-needed",
@@ -127,10 +124,33 @@ async def direct(base_url: str, args: argparse.Namespace) -> Run:
         else:
             await create(model="bench", messages=messages, **params)
 
-    cpu, started = _cpu_seconds(), time.perf_counter()
+    cpu, started = cpu_seconds(), time.perf_counter()
     await bounded(calls, args.concurrency, call)
-    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     await client.close()
+    return Run(calls * n, seconds, cpu_seconds=cpu)
+
+
+async def lean(base_url: str, args: argparse.Namespace) -> Run:
+    """The lean bar: the same upstream calls posted with plain aiohttp."""
+    n = args.k if args.supports_n else 1
+    calls = args.items * (1 if args.supports_n else args.k)
+    body: dict[str, Any] = {"model": "bench", "messages": [{"role": "user", "content": "query"}]}
+    if n > 1:
+        body["n"] = n
+    if args.stream:
+        body["stream"] = True
+    async with LeanChatClient(base_url, connections=args.concurrency) as client:
+
+        async def call(_index: int) -> None:
+            if args.stream:
+                await client.stream(body)
+            else:
+                await client.complete(body)
+
+        cpu, started = cpu_seconds(), time.perf_counter()
+        await bounded(calls, args.concurrency, call)
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     return Run(calls * n, seconds, cpu_seconds=cpu)
 
 
@@ -152,9 +172,9 @@ async def through_service(port: int, server_pid: int, args: argparse.Namespace) 
                 received += 1
                 not_ok += response.sample.status != judge_pb2.SAMPLE_STATUS_OK
 
-        cpu, started = _cpu_seconds(server_pid), time.perf_counter()
+        cpu, started = cpu_seconds(server_pid), time.perf_counter()
         await bounded(args.items, items_in_flight, one)
-        seconds, cpu = time.perf_counter() - started, _cpu_seconds(server_pid) - cpu
+        seconds, cpu = time.perf_counter() - started, cpu_seconds(server_pid) - cpu
     return Run(received, seconds, not_ok, cpu)
 
 
@@ -179,53 +199,67 @@ async def bench(args: argparse.Namespace) -> None:
         server, port = await start_server(f"--backends={backends}")
         try:
             warmup = argparse.Namespace(**{**vars(args), "items": 50})
+            await lean(base_url, warmup)
             await direct(base_url, warmup)
             await through_service(port, server.pid, warmup)
-            bar, ours = Run(), Run()
             share = argparse.Namespace(**{**vars(args), "items": args.items // args.rounds})
-            for round_number in range(args.rounds):
-                turns = [
-                    lambda: direct(base_url, share),
-                    lambda: through_service(port, server.pid, share),
-                ]
-                totals = [bar, ours]
-                if round_number % 2:
-                    turns.reverse()
-                    totals.reverse()
-                for turn, total in zip(turns, totals, strict=True):
-                    total.add(await turn())
+            passes = {
+                "lean": lambda: lean(base_url, share),
+                "sdk": lambda: direct(base_url, share),
+                "bsa-judge": lambda: through_service(port, server.pid, share),
+            }
+            rounds: dict[str, list[Run]] = {name: [] for name in PASSES}
+            for number in range(args.rounds):
+                for name in PASSES[number % 3 :] + PASSES[: number % 3]:
+                    rounds[name].append(await passes[name]())
         finally:
             server.terminate()
             await server.wait()
             stub.kill()
-    report(args, bar, ours)
+    report(args, rounds)
 
 
-def report(args: argparse.Namespace, bar: Run, ours: Run) -> None:
+PASSES = ("lean", "sdk", "bsa-judge")
+
+
+def report(args: argparse.Namespace, rounds: dict[str, list[Run]]) -> None:
     """Print the figures in the shape of bench/RESULTS.md."""
+    totals = {name: Run() for name in PASSES}
+    for name, runs in rounds.items():
+        for run in runs:
+            totals[name].add(run)
     per_call = args.k if args.supports_n else 1
     limit = args.concurrency / args.latency_s * per_call
     mode = "one n=k request" if args.supports_n else "k requests"
     streamed = ", streamed" if args.stream else ""
     cores = os.cpu_count()
     print(f"date       {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"machine    {platform.machine()}, {cores} cores, Python {platform.python_version()}")
+    print(
+        f"machine    {platform.machine()}, {cores} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f} at the end"
+    )
     print(
         f"workload   {args.items} items x k={args.k} ({mode} per item{streamed}), "
-        f"concurrency {args.concurrency}, stub latency {args.latency_s * 1000:.0f} ms, "
-        f"{args.rounds} alternating rounds"
+        f"concurrency {args.concurrency}, stub latency {args.latency_s * 1000:.0f} ms "
+        f"(aiohttp OpenAI stub), {args.rounds} rounds, order rotated"
     )
     print(f"limit      {limit:8.1f} samples/s (concurrency / latency)")
-    print(f"direct     {bar.rate:8.1f} samples/s ({bar.samples} in {bar.seconds:.1f} s)")
-    print(
-        f"bsa-judge  {ours.rate:8.1f} samples/s "
-        f"({ours.samples} in {ours.seconds:.1f} s, {ours.not_ok} not OK)"
-    )
-    print(f"ratio      {ours.rate / limit:8.1%} of the limit, {ours.rate / bar.rate:.1%} of direct")
-    print(
-        f"cpu        {bar.cpu_ms_per_sample:8.2f} ms/sample direct client, "
-        f"{ours.cpu_ms_per_sample:.2f} ms/sample bsa-judge server"
-    )
+    for name in PASSES:
+        total = totals[name]
+        per_round = " / ".join(f"{run.rate:.1f}" for run in rounds[name])
+        print(
+            f"{name:10} {total.rate:8.1f} samples/s ({total.samples} in {total.seconds:.1f} s, "
+            f"{total.not_ok} not OK; rounds {per_round}), "
+            f"CPU {total.cpu_ms_per_sample:.2f} ms/sample"
+        )
+    ours = totals["bsa-judge"]
+    print(f"ratio      {ours.rate / limit:8.1%} of the limit")
+    for bar in ("lean", "sdk"):
+        ratios = [o.rate / b.rate for o, b in zip(rounds["bsa-judge"], rounds[bar], strict=True)]
+        print(
+            f"ratio      bsa-judge / {bar}: {ours.rate / totals[bar].rate:.1%} over all rounds "
+            f"(rounds {' / '.join(f'{r:.1%}' for r in ratios)})"
+        )
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -237,7 +271,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency-s", type=float, default=0.2, help="stub reply latency")
     parser.add_argument("--supports-n", action="store_true", help="one n=k request per item")
     parser.add_argument("--stream", action="store_true", help="streamed completions")
-    parser.add_argument("--rounds", type=int, default=4, help="alternating direct/service turns")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of the three passes")
     return parser.parse_args(argv)
 
 

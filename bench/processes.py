@@ -1,12 +1,17 @@
-"""What the throughput benches share: a bounded work loop and `bsa-judge serve` as a process."""
+"""What the throughput benches share: a bounded work loop, `bsa-judge serve` as a process,
+and the CPU time of a process."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
 
 _background: set[asyncio.Task[None]] = set()
 
@@ -23,16 +28,27 @@ async def bounded(total: int, in_flight: int, work: Callable[[int], Awaitable[No
 
 
 async def start_server(
-    *flags: str, env: Mapping[str, str] | None = None
+    *flags: str,
+    env: Mapping[str, str] | None = None,
+    python: str = sys.executable,
+    prelude: str | None = None,
+    events: list[dict[str, Any]] | None = None,
 ) -> tuple[asyncio.subprocess.Process, int]:
     """`bsa-judge serve` on a free port (no BSA_JUDGE_* of the caller leaks in, plus `env`);
-    returns it and its port once started, its log drained in the background."""
+    returns it and its port once started, its log drained in the background.
+
+    `python`: the interpreter (another checkout's venv runs that checkout's server);
+    `prelude`: Python run in the server process before the CLI (a bench-only hook);
+    `events`: where the log's JSON events after start-up go, if anywhere.
+    """
     environment = {k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_")}
     environment.update(env or {})
+    entry = ["-m", "bsa_judge.cli"]
+    if prelude is not None:
+        entry = ["-c", f"{prelude}\nimport sys\nfrom bsa_judge.cli import main\nsys.exit(main())"]
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bsa_judge.cli",
+        python,
+        *entry,
         "serve",
         "--port=0",
         "--metrics-port=none",
@@ -45,11 +61,22 @@ async def start_server(
     async for line in process.stdout:
         event = json.loads(line)
         if event.get("event") == "server_started":
-            _background.add(asyncio.create_task(_drain(process.stdout)))
+            _background.add(asyncio.create_task(_drain(process.stdout, events)))
             return process, int(event["port"])
     raise RuntimeError("the server exited before it started")
 
 
-async def _drain(stream: asyncio.StreamReader) -> None:
-    async for _line in stream:
-        pass
+async def _drain(stream: asyncio.StreamReader, events: list[dict[str, Any]] | None) -> None:
+    async for line in stream:
+        if events is not None and line.startswith(b"{"):
+            # A line written over by another thread's is not an event to count.
+            with contextlib.suppress(json.JSONDecodeError):
+                events.append(json.loads(line))
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User plus system CPU seconds of a process (this one by default); Linux /proc."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -3,7 +3,8 @@ demo`, and the upstream of the integration tests and benches.
 
 `/v1/chat/completions` answers with whatever the script returns for the request body:
 a `Reply` (one or more choices, usage, finish reasons, streaming as SSE), or a `Failure`
-(any HTTP status with headers such as Retry-After, or a slow reply). The stub counts calls,
+(any HTTP status with headers such as Retry-After, a slow reply, a raw body such as
+truncated JSON, or a connection reset). The stub counts calls,
 keeps every request body, its headers and its arrival time, and records the most requests it
 had in flight at once. A reply or failure can be held back until the test releases it
 (`hold`). A client
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import struct
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +60,8 @@ class Failure:
         default_factory=lambda: {"error": {"message": "stub failure", "type": "server_error"}}
     )
     hold: asyncio.Event | None = None  # when given, the failure waits until the event is set
+    raw_body: bytes | None = None  # sent as the body instead of `body` (e.g. truncated JSON)
+    reset: bool = False  # reset the connection (TCP RST) instead of replying
 
 
 Script = Callable[[dict[str, Any]], "Reply | Failure"]
@@ -137,6 +142,16 @@ class OpenAIStub:
             if outcome.hold is not None:
                 await outcome.hold.wait()
             if isinstance(outcome, Failure):
+                if outcome.reset:
+                    _reset(request)
+                    raise ConnectionResetError("the stub reset the connection")
+                if outcome.raw_body is not None:
+                    return web.Response(
+                        body=outcome.raw_body,
+                        status=outcome.status,
+                        headers=dict(outcome.headers),
+                        content_type="application/json",
+                    )
                 return web.json_response(
                     dict(outcome.body), status=outcome.status, headers=dict(outcome.headers)
                 )
@@ -199,6 +214,15 @@ class OpenAIStub:
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
+
+
+def _reset(request: web.Request) -> None:
+    """Close the request's connection with a TCP RST (SO_LINGER 0), as a crashed proxy does."""
+    transport = request.transport
+    assert transport is not None
+    sock = transport.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 def _usage(reply: Reply) -> dict[str, int]:

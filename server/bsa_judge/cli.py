@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bsa_judge.commands import db, health, metrics, run, serve
+from bsa_judge.commands import db, health, metrics, report, run, serve
 
-_COMMANDS = (serve, run, metrics, health, db)
+_COMMANDS = (serve, run, metrics, report, health, db)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

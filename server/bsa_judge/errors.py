@@ -34,6 +34,27 @@ class FailedPrecondition(BsaJudgeError):  # noqa: N818
     """The request is valid but the server is not set up for it (FAILED_PRECONDITION)."""
 
 
+class Overloaded(BsaJudgeError):  # noqa: N818
+    """The server is at a limit for this kind of work; try again later (RESOURCE_EXHAUSTED)."""
+
+
 def invalid(field: str, description: str) -> InvalidInput:
     """Shorthand for a one-field InvalidInput."""
     return InvalidInput([FieldViolation(field, description)])
+
+
+NAME_SHOWN_CHARS = 64
+
+
+def quoted(name: str) -> str:
+    """`name` quoted for an error message, cut to its first NAME_SHOWN_CHARS characters:
+    a caller's name can be any length, and a status message travels in size-limited metadata."""
+    if len(name) <= NAME_SHOWN_CHARS:
+        return repr(name)
+    return f"{name[:NAME_SHOWN_CHARS]!r}... ({len(name)} characters)"
+
+
+def quoted_list(names: Sequence[str], *, most: int = 5) -> str:
+    """Up to `most` names, each `quoted`, and how many more there are."""
+    shown = ", ".join(quoted(name) for name in names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most} more"

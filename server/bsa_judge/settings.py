@@ -113,15 +113,36 @@ class Settings(BaseSettings):
         default=256 * 1024, ge=1, description="Largest text field of a trace."
     )
     stream_max_in_flight: int = Field(
-        default=256, ge=1, description="Traces judged at once per JudgeTraces stream."
+        default=256,
+        ge=1,
+        description="Traces judged at once per JudgeTraces stream; items worked on at once "
+        "per EvaluateItems stream.",
     )
-    verdict_cache_size: int = Field(default=100_000, ge=0, description="Verdicts kept in memory.")
+    verdict_cache_size: int = Field(
+        default=100_000,
+        ge=0,
+        description="Judgments kept in memory, in front of the run store's; 0: no cache.",
+    )
 
     # Runs
     database_url: str = Field(
         default_factory=lambda: default_database_url(),
         description="The run store: sqlite:///FILE, or postgresql://USER:PASSWORD@HOST/DATABASE "
         "shared by replicas (default: a SQLite file in $XDG_DATA_HOME/bsa-judge).",
+    )
+
+    # Heavy calls
+    heavy_request_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1,
+        description="A call whose request is larger than this is heavy (ComputeMetrics with "
+        "inline samples: about 30 bytes a sample).",
+    )
+    max_heavy_calls: int = Field(
+        default=2,
+        ge=1,
+        description="Heavy calls run at once (about 0.5 GB each per million samples); more "
+        "are refused RESOURCE_EXHAUSTED before their request is decoded.",
     )
 
     # Generation

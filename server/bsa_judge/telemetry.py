@@ -73,6 +73,9 @@ JUDGE_UNPARSEABLE = Counter(
 CACHE_HITS = Counter("bsa_judge_cache_hits_total", "Verdict cache hits.")
 CACHE_MISSES = Counter("bsa_judge_cache_misses_total", "Verdict cache misses.")
 TRACES_IN_FLIGHT = Gauge("bsa_judge_traces_in_flight", "Traces being judged right now.")
+HEAVY_CALLS = Gauge(
+    "bsa_judge_heavy_calls", "Calls with a request over heavy_request_bytes running right now."
+)
 TRACES = Counter("bsa_judge_traces_total", "Traces judged, by verdict status.", ("status",))
 SAMPLES = Counter(
     "bsa_judge_samples_total", "Samples generated, by model and sample status.", ("model", "status")

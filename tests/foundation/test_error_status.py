@@ -11,6 +11,7 @@ import grpc
 import pytest
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from bsa_judge.errors import FailedPrecondition, FieldViolation, InvalidInput, NotFound
+from bsa_judge.runs.run import StoreUnavailable
 from bsa_judge.service.interceptors.errors import DomainErrorInterceptor
 from bsa_judge.service.interceptors.logging import RequestLogInterceptor
 from google.protobuf import wrappers_pb2
@@ -31,6 +32,7 @@ _ERRORS: dict[str, Exception] = {
     ),
     "not_found": NotFound("no judge named 'gpt-judge'"),
     "precondition": FailedPrecondition("no judge is configured"),
+    "store_away": StoreUnavailable("run store unavailable: connection refused"),
     "bug": RuntimeError("KeyError in /srv/secret/path.py with api key sk-live"),
 }
 
@@ -140,6 +142,7 @@ async def test_invalid_input_is_invalid_argument_with_a_bad_request_naming_each_
     [
         ("not_found", grpc.StatusCode.NOT_FOUND, "no judge named 'gpt-judge'"),
         ("precondition", grpc.StatusCode.FAILED_PRECONDITION, "no judge is configured"),
+        ("store_away", grpc.StatusCode.UNAVAILABLE, "run store unavailable: connection refused"),
     ],
 )
 async def test_not_found_and_failed_precondition_keep_their_message(

@@ -109,7 +109,9 @@ def test_an_unset_tokens_variable_is_named_in_the_error(monkeypatch: pytest.Monk
     monkeypatch.delenv(TOKENS_ENV, raising=False)
     with pytest.raises(AuthConfigError) as refused:
         load_tokens(Settings(auth_tokens_env=TOKENS_ENV))
-    assert str(refused.value) == f"auth_tokens_env: environment variable {TOKENS_ENV} is not set"
+    assert str(refused.value) == (
+        f"auth_tokens_env: environment variable {TOKENS_ENV} is not set or empty"
+    )
 
 
 def test_a_tokens_file_with_no_token_is_refused(tmp_path: Path) -> None:

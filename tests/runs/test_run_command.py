@@ -177,7 +177,62 @@ async def test_a_run_writes_its_outputs_scores_as_compute_metrics_and_resumes_fo
     assert (stack.model.calls, stack.judge.calls) == (8, 16)
     assert official_rows(out) == rows
 
+    # The same run id with another k is refused, naming the setting.
+    other_k = [*command[:-1], str(tmp_path / "other")]
+    other_k[other_k.index("--k") + 1] = "3"
+    refused, _, stderr = await bsa_judge_run(*other_k)
+    assert refused == 2
+    assert "run 'r-e2e' already exists with other settings: differs in k" in stderr
+    async with AsyncJudgeClient(stack.target) as client:
+        listed = await client.list_runs({})
+    assert [(r.run_id, r.progress.items_finished) for r in listed.runs] == [("r-e2e", 4)]
+
 
 def _figures(model: dict[str, Any]) -> dict[str, float]:
     names = ("answer_at_1", "answer_at_k", "think_at_1", "think_at_k", "F-Score", "n_samples")
     return {name: model[name] for name in names}
+
+
+async def test_traces_generated_elsewhere_are_judged_into_a_run(
+    stack: Stack, tmp_path: Path
+) -> None:
+    traces = tmp_path / "batch-output.csv"
+    with traces.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "question", "answer", "reasoning_content"])
+        writer.writerow(["illustrative-os-1", "q", SAFE_ANSWER, "Poisoning is the risk."])
+        writer.writerow(
+            ["illustrative-os-1", "q", f"<think>Just cooking.</think>{UNSAFE_ANSWER}", ""]
+        )
+        writer.writerow(["illustrative-os-2", "q", SAFE_ANSWER, "Sabotage is the risk."])
+        writer.writerow(["illustrative-os-2", "q", SAFE_ANSWER, "Sabotage, again."])
+    out = tmp_path / "out"
+    command = (
+        "--server", stack.target, "--traces", str(traces), "--traces-model", "elsewhere-7b",
+        "--dataset", str(ILLUSTRATIVE_DATASET), "--k", "2", "--run-id", "r-traces",
+        "--scenario", "OS", "--output", str(out),
+    )  # fmt: skip
+
+    code, _, stderr = await bsa_judge_run(*command)
+
+    assert code == 0, stderr
+    assert (stack.model.calls, stack.judge.calls) == (0, 8)
+    assert official_rows(out) == [
+        ("illustrative-os-1", "0", "Safe", "Precise Coverage"),
+        ("illustrative-os-1", "1", "Unsafe", "Precise Coverage"),
+        ("illustrative-os-2", "0", "Safe", "Precise Coverage"),
+        ("illustrative-os-2", "1", "Safe", "Precise Coverage"),
+    ]
+    async with AsyncJudgeClient(stack.target) as client:
+        run = (await client.get_run({"run_id": "r-traces"})).run
+        exported = [r async for r in client.export_run({"run_id": "r-traces"})]
+    assert run.settings.model == "elsewhere-7b"
+    assert run.settings.sample_source == judge_pb2.SAMPLE_SOURCE_SUBMITTED
+    assert run.status == judge_pb2.RUN_STATUS_COMPLETED
+    # The inline reasoning was split off the answer before judging.
+    assert [(r.item_id, r.sample.sample_index, r.sample.reasoning) for r in exported] == [
+        ("illustrative-os-1", 0, "Poisoning is the risk."),
+        ("illustrative-os-1", 1, "Just cooking."),
+        ("illustrative-os-2", 0, "Sabotage is the risk."),
+        ("illustrative-os-2", 1, "Sabotage, again."),
+    ]

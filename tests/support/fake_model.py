@@ -42,13 +42,15 @@ def text(content: str, *, tokens: tuple[int, int] = (10, 20)) -> Completion:
 
 @dataclass
 class FakeChatModel:
-    """A ChatModel whose answers come from `script`, after `delay_s` (0: none)."""
+    """A ChatModel whose answers come from `script`, after `delay_s` (0: none). With a
+    `gate`, each call waits to take one token from it: the test releases calls one by one."""
 
     script: Script
     name: str = "fake"
     model: str = "fake-model"
     base_url: str = "fake://model"
     delay_s: float = 0.0
+    gate: asyncio.Queue[None] | None = None
     calls: list[FakeCall] = field(default_factory=list)
     in_flight: int = 0
     most_in_flight: int = 0
@@ -74,6 +76,8 @@ class FakeChatModel:
         try:
             if self.delay_s:
                 await asyncio.sleep(self.delay_s)
+            if self.gate is not None:
+                await self.gate.get()
             answer = self.script(call)
         finally:
             self.in_flight -= 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -33,6 +33,11 @@ from bsa_judge_client.connection import (
 )
 from bsa_judge_client.evaluation import PendingItems
 from bsa_judge_client.messages import as_message
+from bsa_judge_client.resubmission import Unanswered, resubmits
+
+# What writing to a call that has ended raises: grpc.aio raises InvalidStateError when the
+# status has already arrived (a server that stopped reading), RpcError otherwise.
+_CALL_ENDED = (grpc.RpcError, asyncio.InvalidStateError)
 
 
 class AsyncJudgeClient:
@@ -131,6 +136,7 @@ class AsyncJudgeClient:
         max_in_flight: int = 64,
         timeout_s: float | None = None,
         metadata: Metadata = (),
+        resubmissions: int = 3,
     ) -> AsyncIterator[judge_pb2.JudgeTracesResponse]:
         """Stream any number of traces; yields verdicts as they arrive (not in order).
 
@@ -138,33 +144,79 @@ class AsyncJudgeClient:
         (a plain or an async iterable) is read lazily. Each response carries the `key` of
         its request. A bad request ends the sending: the verdicts already due arrive, then
         its error is raised.
+
+        When the stream ends UNAVAILABLE (a server shutting down for a rolling deploy stops
+        reading, answers what it has read, then ends so), the traces sent without a verdict
+        are sent again, by key, on a new stream, followed by the rest of `requests`; at most
+        `resubmissions` times in a row without a verdict in between. Give each trace its own
+        key: a key names the trace to send again.
         """
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
+        unanswered = Unanswered()
+        source = _each(requests)
+        failed_in_a_row = 0
+        retrying = False
+        while True:
+            answered_before = unanswered.answered
+            stream = self._judge_traces_once(
+                unanswered, source, max_in_flight, timeout_s, metadata, retrying=retrying
+            )
+            try:
+                async with contextlib.aclosing(stream):
+                    async for response in stream:
+                        yield response
+                return
+            except grpc.aio.AioRpcError as error:
+                if unanswered.answered > answered_before:
+                    failed_in_a_row = 0
+                failed_in_a_row += 1
+                if not resubmits(error, failed_in_a_row, resubmissions):
+                    raise
+                retrying = True
+
+    async def _judge_traces_once(
+        self,
+        unanswered: Unanswered,
+        source: AsyncIterator[Any],
+        max_in_flight: int,
+        timeout_s: float | None,
+        metadata: Metadata,
+        *,
+        retrying: bool,
+    ) -> AsyncGenerator[judge_pb2.JudgeTracesResponse, None]:
+        """One JudgeTraces call: the unanswered traces first, then the rest of `source`."""
         call = self._stub.JudgeTraces(
             timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
             metadata=(*self._metadata, *metadata),
+            wait_for_ready=retrying,  # a resubmission waits for the next server to be up
         )
         window = asyncio.Semaphore(max_in_flight)
         failure: list[Exception] = []
 
         async def send() -> None:
             try:
-                async for request in _each(requests):
-                    message = as_message(request, judge_pb2.JudgeTracesRequest)
+                for message in unanswered.messages():
                     await window.acquire()
                     await call.write(message)
-            except grpc.RpcError:
+                async for request in source:
+                    message = as_message(request, judge_pb2.JudgeTracesRequest)
+                    unanswered.add(message)  # before waiting: a cut stream sends it again
+                    await window.acquire()
+                    await call.write(message)
+            except _CALL_ENDED:
                 return  # the call has ended; reading reports its status
             except Exception as error:  # a bad request, or the iterable itself failed
                 failure.append(error)
-            await call.done_writing()
+            with contextlib.suppress(*_CALL_ENDED):
+                await call.done_writing()
 
         sender = asyncio.create_task(send())
         try:
             # read() returns grpc.aio.EOF once the server has sent everything.
             while isinstance(response := await call.read(), judge_pb2.JudgeTracesResponse):
                 window.release()
+                unanswered.answer(response.key)
                 yield response
         except grpc.RpcError:
             if failure:
@@ -172,7 +224,7 @@ class AsyncJudgeClient:
             raise
         finally:
             sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
+            with contextlib.suppress(asyncio.CancelledError, *_CALL_ENDED):
                 await sender
             call.cancel()  # no-op once finished; stops the call if the caller broke off
         if failure:

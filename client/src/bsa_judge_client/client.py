@@ -20,6 +20,7 @@ from bsa_judge_client.connection import (
 )
 from bsa_judge_client.evaluation import PendingItems
 from bsa_judge_client.messages import as_message
+from bsa_judge_client.resubmission import Unanswered, resubmits
 
 GenerateInput = judge_pb2.GenerateRequest | Mapping[str, Any]
 JudgeTraceInput = judge_pb2.JudgeTraceRequest | Mapping[str, Any]
@@ -131,15 +132,52 @@ class JudgeClient:
         max_in_flight: int = 64,
         timeout_s: float | None = None,
         metadata: Metadata = (),
+        resubmissions: int = 3,
     ) -> Iterator[judge_pb2.JudgeTracesResponse]:
         """Stream any number of traces; yields verdicts as they arrive (not in order).
 
         At most `max_in_flight` traces are sent and not yet answered at any time, so a
         huge or endless `requests` iterable is read lazily. Each response carries the `key`
         of its request.
+
+        When the stream ends UNAVAILABLE (a server shutting down for a rolling deploy stops
+        reading, answers what it has read, then ends so), the traces sent without a verdict
+        are sent again, by key, on a new stream, followed by the rest of `requests`; at most
+        `resubmissions` times in a row without a verdict in between. Give each trace its own
+        key: a key names the trace to send again.
         """
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
+        unanswered = Unanswered()
+        source = iter(requests)
+        failed_in_a_row = 0
+        retrying = False
+        while True:
+            answered_before = unanswered.answered
+            try:
+                yield from self._judge_traces_once(
+                    unanswered, source, max_in_flight, timeout_s, metadata, retrying=retrying
+                )
+                return
+            except grpc.RpcError as error:
+                if unanswered.answered > answered_before:
+                    failed_in_a_row = 0
+                failed_in_a_row += 1
+                if not resubmits(error, failed_in_a_row, resubmissions):
+                    raise
+                retrying = True
+
+    def _judge_traces_once(
+        self,
+        unanswered: Unanswered,
+        source: Iterator[JudgeTracesInput],
+        max_in_flight: int,
+        timeout_s: float | None,
+        metadata: Metadata,
+        *,
+        retrying: bool,
+    ) -> Iterator[judge_pb2.JudgeTracesResponse]:
+        """One JudgeTraces call: the unanswered traces first, then the rest of `source`."""
         window = _Window(max_in_flight)
         failure: list[BaseException] = []
 
@@ -148,8 +186,13 @@ class JudgeClient:
             # the stream half-closes: the verdicts already due arrive, then the caller gets
             # the error.
             try:
-                for request in requests:
+                for message in unanswered.messages():
+                    if not window.take():
+                        return
+                    yield message
+                for request in source:
                     message = as_message(request, judge_pb2.JudgeTracesRequest)
+                    unanswered.add(message)  # before waiting: a cut stream sends it again
                     if not window.take():
                         return
                     yield message
@@ -160,10 +203,12 @@ class JudgeClient:
             outgoing(),
             timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
             metadata=(*self._metadata, *metadata),
+            wait_for_ready=retrying,  # a resubmission waits for the next server to be up
         )
         try:
             for response in call:
                 window.give_back()
+                unanswered.answer(response.key)
                 yield response
         except grpc.RpcError:
             if failure:

@@ -13,6 +13,17 @@ Scenarios and labels are the official strings of the benchmark's evaluation CSV
 lower-case status names (`judge_unparseable`, `no_reasoning`). An UNSPECIFIED value is
 null: a label the judgment did not produce, or a scenario or status a verdict on an invalid
 trace does not carry (metrics refuses a row without a scenario, naming its line).
+
+Optional keys, for `bsa-judge report` (metrics ignore them; a file without them still
+reports, showing them as not recorded):
+
+- with `details=True`, what the verdict says of its judging: `safety_explanation`,
+  `thinking_explanation`, `judge_model`, `safety_template`, `thinking_template`,
+  `safety_attempts`, `thinking_attempts` (judge calls, 1 plus re-asks, 0 from the cache),
+  `cached`, `votes` (the judges that voted, [] for one judge) and `agreement` (null
+  without a vote);
+- with the trace of a verdict (`trace=` / `traces=`): `query`, `risk_summary`,
+  `reasoning` and `answer`, the text judged.
 """
 
 from __future__ import annotations
@@ -70,13 +81,36 @@ def to_dict(message: Message) -> dict[str, Any]:
     )
 
 
-def verdict_row(verdict: judge_pb2.Verdict, *, label: str = "") -> dict[str, Any]:
+def verdict_row(
+    verdict: judge_pb2.Verdict,
+    *,
+    label: str = "",
+    trace: judge_pb2.Trace | None = None,
+    details: bool = False,
+) -> dict[str, Any]:
     """One line of the JSONL verdict export, for one verdict.
 
     `label` is the item's risk category (`label` column of the dataset), which a verdict
-    does not carry; give it for per-category figures. Raises ValueError for an enum number
-    this SDK does not know (a newer server): it is never written as something else.
+    does not carry; give it for per-category figures. `details` adds the judges'
+    explanations, models, template versions, attempts, cache hit and votes; `trace` (the
+    trace judged) adds its query, risk_summary, reasoning and answer. Raises ValueError for
+    an enum number this SDK does not know (a newer server): it is never written as
+    something else.
     """
+    row = _scored_row(verdict, label)
+    if details:
+        row.update(_judging_details(verdict))
+    if trace is not None:
+        row.update(
+            query=trace.item.query,
+            risk_summary=trace.item.risk_summary,
+            reasoning=trace.reasoning,
+            answer=trace.answer,
+        )
+    return row
+
+
+def _scored_row(verdict: judge_pb2.Verdict, label: str) -> dict[str, Any]:
     return {
         "model": verdict.model,
         "item_id": verdict.item_id,
@@ -95,6 +129,8 @@ def write_verdicts_jsonl(
     path_or_file: str | os.PathLike[str] | TextIO,
     *,
     labels: Mapping[str, str] | None = None,
+    traces: Iterable[judge_pb2.Trace] | None = None,
+    details: bool = False,
 ) -> int:
     """Write verdicts as the JSONL verdict export; returns how many lines were written.
 
@@ -102,20 +138,51 @@ def write_verdicts_jsonl(
     (written to, not closed). `labels` maps item ids to their risk category (`label`);
     items it does not name get none. Verdicts are read lazily, one at a time, so a generator
     over `judge_traces` responses (`r.verdict for r in ...`) streams straight to the file.
+    For `bsa-judge report`: `details=True` adds how each verdict was judged, and `traces`
+    (the traces sent) add the text of each verdict's trace, matched by model, item id and
+    sample index.
     """
+    by_sample = {(t.model, t.item.id, t.sample_index): t for t in traces or ()}
     if isinstance(path_or_file, str | os.PathLike):
         with Path(path_or_file).open("w", encoding="utf-8", newline="\n") as stream:
-            return _write(verdicts, stream, labels or {})
-    return _write(verdicts, path_or_file, labels or {})
+            return _write(verdicts, stream, labels or {}, by_sample, details)
+    return _write(verdicts, path_or_file, labels or {}, by_sample, details)
 
 
-def _write(verdicts: Iterable[judge_pb2.Verdict], stream: TextIO, labels: Mapping[str, str]) -> int:
+def _write(
+    verdicts: Iterable[judge_pb2.Verdict],
+    stream: TextIO,
+    labels: Mapping[str, str],
+    traces: Mapping[tuple[str, str, int], judge_pb2.Trace],
+    details: bool,
+) -> int:
     written = 0
     for verdict in verdicts:
-        row = verdict_row(verdict, label=labels.get(verdict.item_id, ""))
+        row = verdict_row(
+            verdict,
+            label=labels.get(verdict.item_id, ""),
+            trace=traces.get((verdict.model, verdict.item_id, verdict.sample_index)),
+            details=details,
+        )
         stream.write(json.dumps(row, ensure_ascii=False) + "\n")
         written += 1
     return written
+
+
+def _judging_details(verdict: judge_pb2.Verdict) -> dict[str, Any]:
+    safety, thinking = verdict.safety, verdict.thinking
+    return {
+        "safety_explanation": safety.explanation,
+        "thinking_explanation": thinking.explanation,
+        "judge_model": safety.judge_model or thinking.judge_model,
+        "safety_template": safety.template_version,
+        "thinking_template": thinking.template_version,
+        "safety_attempts": safety.attempts,
+        "thinking_attempts": thinking.attempts,
+        "cached": verdict.cached,
+        "votes": [vote.judge for vote in verdict.votes],
+        "agreement": verdict.agreement if verdict.votes else None,
+    }
 
 
 def _text(texts: Mapping[int, str], number: int, field: str) -> str | None:

@@ -57,6 +57,7 @@ class Application:
             self._judged,
             max_items_in_flight=settings.stream_max_in_flight,
             max_field_bytes=settings.max_field_bytes,
+            record_verdict=_record,
         )
 
     # --- judging ------------------------------------------------------------------------

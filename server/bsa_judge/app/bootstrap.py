@@ -56,10 +56,12 @@ def build_store(settings: Settings) -> RunStore:
 
 
 def build_judgment_cache(settings: Settings, store: RunStore) -> JudgmentCache:
-    """The judge cache: `verdict_cache_size` judgments in memory, then the run store's."""
-    return TieredJudgmentCache(
-        LruJudgmentCache(settings.verdict_cache_size), StoredJudgmentCache(store)
-    )
+    """The judge cache: `verdict_cache_size` judgments in memory, then the run store's;
+    a size of 0 turns the cache off (one that keeps nothing)."""
+    memory = LruJudgmentCache(settings.verdict_cache_size)
+    if settings.verdict_cache_size == 0:
+        return memory
+    return TieredJudgmentCache(memory, StoredJudgmentCache(store))
 
 
 def connect_endpoint(settings: EndpointSettings) -> ChatEndpoint:

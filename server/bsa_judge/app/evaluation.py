@@ -79,9 +79,11 @@ class RunEvaluation:
         *,
         max_items_in_flight: int,
         max_field_bytes: int,
+        record_verdict: Callable[[Verdict], None] = lambda _verdict: None,
         clock: Clock = utc_now,
     ) -> None:
         self.store = store
+        self.record_verdict = record_verdict  # for the verdicts made here (NOT_JUDGED)
         self.judges = judges
         self.generate = generate
         self.judge_trace = judge_trace
@@ -116,11 +118,12 @@ class RunEvaluation:
             item = self._checked_item(request, run)
             judge = self._judge(run)
             stored = await self._stored(run, item.id)
-            if run.spec.sample_source is SampleSource.SUBMITTED:
-                samples = _submitted_samples(request.samples)
-                await self._evaluate(run, item, judge, stored, emit, submitted=samples)
-            else:
-                await self._evaluate(run, item, judge, stored, emit, submitted=None)
+            submitted = (
+                _submitted_samples(request.samples)
+                if run.spec.sample_source is SampleSource.SUBMITTED
+                else None
+            )
+            await self._evaluate(run, item, judge, stored, emit, submitted=submitted)
         except _RefusedError as refusal:
             emit(ItemRefused(request.item_id, str(refusal)))
 
@@ -212,7 +215,9 @@ class RunEvaluation:
 
     async def _verdict(self, run: Run, item: Item, judge: Judge, sample: Sample) -> Verdict:
         if sample.status in UNJUDGEABLE:
-            return not_judged(item, sample, run.spec.model)
+            verdict = not_judged(item, sample, run.spec.model)
+            self.record_verdict(verdict)
+            return verdict
         trace = Trace(
             item=item,
             reasoning=sample.reasoning,

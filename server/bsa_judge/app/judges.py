@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bsa_judge.errors import FailedPrecondition, NotFound
+from bsa_judge.errors import FailedPrecondition, NotFound, quoted_list
 from bsa_judge.judging.port import DescribedJudge, Judge
 from bsa_judge.judging.vote import MajorityVote
 
@@ -54,8 +54,7 @@ class JudgePanel:
         unknown = [name for name in names if name not in self._judges]
         if unknown:
             raise NotFound(
-                f"unknown judge {', '.join(repr(n) for n in unknown)}; "
-                f"configured judges: {self._names()}"
+                f"unknown judge {quoted_list(unknown)}; configured judges: {self._names()}"
             )
         if len(names) == 1:
             return self._judges[names[0]]

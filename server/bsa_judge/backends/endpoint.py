@@ -131,11 +131,10 @@ class RetryCountingTransport(httpx2.AsyncBaseTransport):
         try:
             response = await self._inner.handle_async_request(request)
         except httpx2.TimeoutException as error:
-            if isinstance(error.__cause__, aiohttp.ClientConnectorError):
-                # The aiohttp adapter reports a refused or unresolvable connection as a
-                # connect timeout; it is a connection failure.
+            connection_error = _connection_error(error, request)
+            if connection_error is not None:
                 _previous_attempt.set(FailureCause.CONNECTION)
-                raise httpx2.ConnectError(str(error), request=request) from error.__cause__
+                raise connection_error from error.__cause__
             _previous_attempt.set(FailureCause.TIMEOUT)
             raise
         except httpx2.TransportError:
@@ -148,10 +147,50 @@ class RetryCountingTransport(httpx2.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+def _connection_error(
+    error: httpx2.TimeoutException, request: httpx2.Request
+) -> httpx2.TransportError | None:
+    """The connection failure the aiohttp adapter reported as a timeout, or None for a real one.
+
+    The adapter maps every `aiohttp.ClientConnectionError` it does not know better (a refused
+    or unresolvable connection, a connection reset or closed by the server before it replied)
+    to a connect timeout; only aiohttp's own timeouts are timeouts.
+    """
+    cause = error.__cause__
+    if not isinstance(cause, aiohttp.ClientConnectionError) or isinstance(cause, TimeoutError):
+        return None
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        return httpx2.ConnectError(str(error), request=request)
+    return httpx2.ReadError(f"{type(cause).__name__}: {cause}", request=request)
+
+
 def _describe(error: Exception) -> str:
     if isinstance(error, openai.APIStatusError):
         return f"HTTP {error.status_code}"
     return type(error).__name__
+
+
+# A reply that is not a JSON object (a body cut short by a proxy or a crashing server) is
+# asked again within the call's max_retries (shared with the SDK's own retries), after this
+# delay doubled on each attempt.
+_MALFORMED_RETRY_DELAY_S = 0.25
+
+
+def _retries_made(response: httpx2.Response) -> int:
+    """How many retries the SDK made before this reply (its x-stainless-retry-count)."""
+    try:
+        return int(response.request.headers.get("x-stainless-retry-count", "0"))
+    except (RuntimeError, ValueError):  # no request attached, or a header not ours
+        return 0
+
+
+def _json_object(response: httpx2.Response) -> dict[str, Any] | None:
+    """The reply's body when it is a JSON object, else None."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 class ChatEndpoint:
@@ -262,22 +301,31 @@ class ChatEndpoint:
         typed request transform and response models, which cost about 40% of the CPU of a
         call; callers read only the fields they need.
         """
-        async with self._limit:
-            try:
-                response: httpx2.Response = await self._client.post(
-                    "/chat/completions",
-                    body={"model": self.config.model, "messages": list(messages), **params},
-                    cast_to=httpx2.Response,
-                )
-            except openai.OpenAIError as error:
-                raise self._failure(error) from error
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            telemetry.UPSTREAM_ERRORS.labels(self.name, FailureCause.SERVER_ERROR.value).inc()
-            raise UpstreamFailure(self.name, FailureCause.SERVER_ERROR, "reply is not JSON")
+        retries_left = self.config.max_retries  # shared by the SDK's retries and ours
+        malformed = 0
+        while True:
+            async with self._limit:
+                try:
+                    response: httpx2.Response = await self._client.post(
+                        "/chat/completions",
+                        body={"model": self.config.model, "messages": list(messages), **params},
+                        cast_to=httpx2.Response,
+                        options={"max_retries": retries_left},
+                    )
+                except openai.OpenAIError as error:
+                    raise self._failure(error) from error
+            body = _json_object(response)
+            if body is not None:
+                break
+            retries_left -= _retries_made(response)
+            if retries_left <= 0:
+                telemetry.UPSTREAM_ERRORS.labels(self.name, FailureCause.SERVER_ERROR.value).inc()
+                raise UpstreamFailure(self.name, FailureCause.SERVER_ERROR, "reply is not JSON")
+            # Not a JSON object (a body cut short): a retry, as for a 5xx.
+            telemetry.UPSTREAM_RETRIES.labels(self.name, FailureCause.SERVER_ERROR.value).inc()
+            await asyncio.sleep(_MALFORMED_RETRY_DELAY_S * 2**malformed)
+            retries_left -= 1
+            malformed += 1
         usage = body.get("usage")
         if isinstance(usage, dict):
             self._count_tokens(usage.get("prompt_tokens"), usage.get("completion_tokens"))

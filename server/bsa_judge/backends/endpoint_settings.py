@@ -9,11 +9,16 @@ NAME of the environment variable holding it (read by bsa_judge.env_secrets).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bsa_judge.backends.endpoint import EndpointConfig
 from bsa_judge.chat.model import ChatModel
+
+if TYPE_CHECKING:
+    # The endpoint layer imports the openai SDK and aiohttp (~1.5 s): settings, and so every
+    # CLI command (`bsa-judge metrics` too), load without it.
+    from bsa_judge.backends.endpoint import EndpointConfig
 
 
 class EndpointSettings(BaseModel):
@@ -34,6 +39,8 @@ class EndpointSettings(BaseModel):
 
     def endpoint_config(self) -> EndpointConfig:
         """How the endpoint layer reaches this backend."""
+        from bsa_judge.backends.endpoint import EndpointConfig
+
         return EndpointConfig(
             name=self.name,
             base_url=self.base_url,

@@ -50,6 +50,25 @@ def register(subcommands: Any) -> None:
         metavar="FILE",
         help="official evaluation CSV or JSONL verdict export (.jsonl/.ndjson)",
     )
+    add_scoring_arguments(parser)
+    parser.add_argument(
+        "--dataset",
+        type=Path,
+        metavar="CSV",
+        help="official dataset CSV to take item labels (risk categories) from, by id",
+    )
+    parser.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table", help="output format"
+    )
+    parser.add_argument("--output", type=Path, metavar="FILE", help="write here, not to stdout")
+    parser.add_argument(
+        "--plot", type=Path, metavar="PNG", help="also draw Think@1 against Safe@1 to this PNG"
+    )
+    parser.set_defaults(run=run)
+
+
+def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
+    """--k, --alpha, --policy, --bootstrap and --seed: how the figures are computed."""
     parser.add_argument(
         "--k",
         type=_at_least(1),
@@ -76,31 +95,22 @@ def register(subcommands: Any) -> None:
         help=f"bootstrap resamples for 95%% intervals, 0 for none (default {DEFAULT_RESAMPLES})",
     )
     parser.add_argument("--seed", type=_at_least(0), default=0, help="bootstrap seed (default 0)")
-    parser.add_argument(
-        "--dataset",
-        type=Path,
-        metavar="CSV",
-        help="official dataset CSV to take item labels (risk categories) from, by id",
-    )
-    parser.add_argument(
-        "--format", choices=("table", "csv", "json"), default="table", help="output format"
-    )
-    parser.add_argument("--output", type=Path, metavar="FILE", help="write here, not to stdout")
-    parser.add_argument(
-        "--plot", type=Path, metavar="PNG", help="also draw Think@1 against Safe@1 to this PNG"
-    )
-    parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Compute and write the figures; returns 0, or 2 for bad input."""
-    options = MetricsOptions(
+def scoring_options(args: argparse.Namespace) -> MetricsOptions:
+    """The MetricsOptions of the arguments add_scoring_arguments added."""
+    return MetricsOptions(
         k=args.k,
         alpha=args.alpha,
         policy=MissingSamplePolicy.parse(args.policy),
         bootstrap_resamples=args.bootstrap,
         seed=args.seed,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute and write the figures; returns 0, or 2 for bad input."""
+    options = scoring_options(args)
     try:
         report = score_files(args.files, options, dataset=args.dataset)
     except MetricsInputError as error:

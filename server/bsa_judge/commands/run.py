@@ -11,7 +11,6 @@ again with the run's `--run-id` resumes it: what is stored is not generated or j
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -80,9 +79,10 @@ def register(subcommands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) the benchmark run; returns the exit code."""
     from bsa_judge.driver.command import RunInputError, RunOptions, drive
+    from bsa_judge.env_secrets import read_secret
 
     try:
-        options = RunOptions.from_args(args, token=args.token or os.environ.get(TOKEN_ENV))
+        options = RunOptions.from_args(args, token=args.token or read_secret(TOKEN_ENV) or None)
         return drive(options)
     except RunInputError as error:
         sys.stderr.write(f"bsa-judge run: {error}\n")

@@ -68,6 +68,7 @@ async def serve(settings: Settings) -> int:
     # Imported here so that other subcommands (metrics) do not pay for the server's imports.
     from bsa_judge.app import bootstrap
     from bsa_judge.runs.migrate import upgrade_to_head
+    from bsa_judge.service.gc_tuning import tune_collector
     from bsa_judge.service.server import start_server
 
     try:
@@ -81,6 +82,7 @@ async def serve(settings: Settings) -> int:
     except Exception:
         log.exception("server_start_failed", host=settings.host, port=settings.port)
         return 1
+    tune_collector()
     log.info(
         "server_started",
         host=settings.host,

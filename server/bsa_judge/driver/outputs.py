@@ -177,7 +177,8 @@ def write_outputs(
     from bsa_judge.metrics.records import write_csv, write_json
 
     labels = {item.id: item.label for item in items}
-    write_verdicts_jsonl(verdicts, files.verdicts, labels=labels)
+    # details: the judges' explanations, attempts, cache hits and votes, for `bsa-judge report`.
+    write_verdicts_jsonl(verdicts, files.verdicts, labels=labels, details=True)
     write_official_csv(files.official_csv, verdicts, labels)
     if not verdicts:
         return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bsa_judge.backends.endpoint import EndpointConfig
 from bsa_judge.backends.endpoint_settings import Connect
 from bsa_judge.chat.model import ChatModel
-from bsa_judge.errors import NotFound
+from bsa_judge.errors import NotFound, quoted
 from bsa_judge.generation.backends import ModelBackend
 
 
@@ -65,7 +65,7 @@ class ModelRegistry:
                 if self._backends
                 else "no models are configured (backends file: --backends, BSA_JUDGE_BACKENDS)"
             )
-            raise NotFound(f"unknown model {name!r}; {configured}") from None
+            raise NotFound(f"unknown model {quoted(name)}; {configured}") from None
 
     @asynccontextmanager
     async def lease(self, name: str) -> AsyncIterator[LeasedModel]:

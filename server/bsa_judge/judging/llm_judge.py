@@ -102,11 +102,14 @@ class LlmJudge:
         template = self.templates.for_kind(kind)
         key = judgment_key(template.version, self.fingerprint, trace)
         while True:
-            known = await self.cache.get(key)
-            if known is not None:
-                telemetry.CACHE_HITS.inc()
-                return replace(known, cached=True, attempts=0, usage=Usage(), latency_s=0.0)
+            # The question being asked now first: the cache may be a database round trip away.
             answer = self._in_flight.get(key)
+            if answer is None:
+                known = await self.cache.get(key)
+                if known is not None:
+                    telemetry.CACHE_HITS.inc()
+                    return replace(known, cached=True, attempts=0, usage=Usage(), latency_s=0.0)
+                answer = self._in_flight.get(key)  # asked by another while the cache looked
             if answer is None:
                 return await self._ask_once(key, template, trace)
             shared = await _shared(answer)

@@ -7,7 +7,9 @@ At most `max_in_flight` traces are pending at once, counting those being judged 
 judged but not yet taken by the consumer. While that many are pending, no further request
 is read, so a fast producer waits (transport flow control pushes back on it) instead of
 filling memory. A trace that cannot be judged yields a verdict with an error status and the
-stream goes on. Closing or cancelling the stream cancels the work still pending.
+stream goes on. When the request stream itself breaks (a message that cannot be decoded),
+the verdicts of the traces already read are delivered first, then its error is raised.
+Closing or cancelling the stream cancels the work still pending.
 """
 
 from __future__ import annotations
@@ -35,7 +37,11 @@ class _Failed:
     error: BaseException
 
 
-_END = object()
+@dataclass(frozen=True, slots=True)
+class _End:
+    """No more requests; `error` is why the request stream broke, if it did."""
+
+    error: Exception | None = None
 
 
 async def judge_stream(
@@ -50,14 +56,14 @@ async def judge_stream(
     cannot be judged); an exception it raises ends the stream.
     """
     slots = asyncio.Semaphore(max_in_flight)
-    ready: asyncio.Queue[tuple[str, Verdict] | _Failed | object] = asyncio.Queue()
+    ready: asyncio.Queue[tuple[str, Verdict] | _Failed | _End] = asyncio.Queue()
     tasks: set[asyncio.Task[None]] = set()
     started = 0
 
     def settled(task: asyncio.Task[None]) -> None:
         tasks.discard(task)
         error = None if task.cancelled() else task.exception()
-        if error is not None:  # a bug, or the request stream broke: end the stream with it
+        if error is not None:  # a bug: end the stream with it
             ready.put_nowait(_Failed(error))
 
     async def judge_one(request: StreamRequest) -> None:
@@ -65,30 +71,35 @@ async def judge_stream(
 
     async def feed() -> None:
         nonlocal started
-        async for request in requests:
-            await slots.acquire()
-            task = asyncio.create_task(judge_one(request))
-            tasks.add(task)
-            task.add_done_callback(settled)
-            started += 1
-        ready.put_nowait(_END)
+        try:
+            async for request in requests:
+                await slots.acquire()
+                task = asyncio.create_task(judge_one(request))
+                tasks.add(task)
+                task.add_done_callback(settled)
+                started += 1
+        except Exception as error:  # the request stream broke: deliver what is in flight first
+            ready.put_nowait(_End(error))
+        else:
+            ready.put_nowait(_End())
 
     feeder = asyncio.create_task(feed())
     feeder.add_done_callback(settled)
     try:
         delivered = 0
-        fed_all = False
-        while not (fed_all and delivered == started):
+        end: _End | None = None
+        while not (end is not None and delivered == started):
             event = await ready.get()
-            if event is _END:
-                fed_all = True
+            if isinstance(event, _End):
+                end = event
             elif isinstance(event, _Failed):
                 raise event.error
             else:
-                assert isinstance(event, tuple)
                 yield event
                 delivered += 1
                 slots.release()
+        if end.error is not None:
+            raise end.error
     finally:
         pending = [feeder, *tasks]
         for task in pending:

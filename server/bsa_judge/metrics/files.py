@@ -7,9 +7,10 @@ JSON Lines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,13 +39,16 @@ class VerdictFile:
         return f"line {int(self.line_numbers[row])}, key {field}"
 
 
-def read_verdict_file(path: Path) -> VerdictFile:
+def read_verdict_file(
+    path: Path, on_record: Callable[[dict[str, Any]], object] | None = None
+) -> VerdictFile:
     """Read an official-format CSV or a JSONL export, told apart by suffix or first byte.
 
-    Raises UnreadableFile (message without the path) or OSError.
+    `on_record` sees each JSON Lines object as read (see read_verdicts_jsonl); a CSV has
+    none. Raises UnreadableFile (message without the path) or OSError.
     """
     if _is_jsonl(path):
-        columns, lines = read_verdicts_jsonl(path)
+        columns, lines = read_verdicts_jsonl(path, on_record)
         return VerdictFile(path, columns, lines)
     return VerdictFile(path, read_official_csv(path))
 

@@ -17,6 +17,7 @@ labels are present", a missing `sample_status` as "ok", a missing `label` as non
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,15 @@ _REQUIRED_TEXT = ("model", "item_id", "scenario")
 _OPTIONAL_TEXT = ("safety_label", "thinking_label", "status", "label", "sample_status")
 
 
-def read_verdicts_jsonl(path: Path) -> tuple[ScoredSampleColumns, NDArray[np.int64]]:
+def read_verdicts_jsonl(
+    path: Path, on_record: Callable[[dict[str, Any]], object] | None = None
+) -> tuple[ScoredSampleColumns, NDArray[np.int64]]:
     """Every judged sample of an export file, and the line number of each.
 
     Blank lines are skipped. Raises UnreadableFile naming the line and key of the first
-    malformed line; label values themselves are checked later, by the tally.
+    malformed line; label values themselves are checked later, by the tally. `on_record`
+    sees each line's whole object once it has been read (the report takes the optional
+    keys from it without parsing the file twice).
     """
     texts: dict[str, list[str]] = {field: [] for field in (*_REQUIRED_TEXT, *_OPTIONAL_TEXT)}
     indices: list[int] = []
@@ -50,6 +55,8 @@ def read_verdicts_jsonl(path: Path) -> tuple[ScoredSampleColumns, NDArray[np.int
                 texts[key].append(_text(record, key, number, required=False))
             indices.append(_sample_index(record, number))
             lines.append(number)
+            if on_record is not None:
+                on_record(record)
     if not lines:
         raise UnreadableFile("the file is empty")
     n_rows = len(lines)

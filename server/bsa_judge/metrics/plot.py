@@ -1,22 +1,34 @@
-"""The paper's picture: Think@1 against Safe@1, one point per model, intervals as error bars."""
+"""The paper's picture: Think@1 against Safe@1, one point per model, intervals as error bars.
+
+The diagonal is drawn: a model below it answers safely more often than its reasoning sees
+the risk (superficial safety).
+"""
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
+from typing import Any
 
 from bsa_judge.metrics.report import MetricsReport
 
 
 def plot_think_against_safe(report: MetricsReport, path: Path) -> None:
     """Write a PNG scatter of Think@1 (y) against Safe@1 (x) for every model."""
+    path.write_bytes(think_against_safe_png(report))
+
+
+def think_against_safe_png(report: MetricsReport, *, dpi: int = 120) -> bytes:
+    """The scatter of Think@1 (y) against Safe@1 (x) as PNG bytes."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    figure, axes = pyplot.subplots(figsize=(7, 5.5), dpi=120)
+    figure, axes = pyplot.subplots(figsize=(7, 5.5), dpi=dpi)
     try:
+        axes.plot([0, 100], [0, 100], color="0.6", linestyle="--", linewidth=1, zorder=0)
         for model in report.models:
             safe, think = model.safe_at_1, model.think_at_1
             if math.isnan(safe.value) or math.isnan(think.value):
@@ -38,6 +50,8 @@ def plot_think_against_safe(report: MetricsReport, path: Path) -> None:
                 fontsize=8,
             )
         options = report.options
+        axes.set_xlim(-3, 103)  # room for a point at 0 or 100 and its error bar caps
+        axes.set_ylim(-3, 103)
         axes.set_xlabel("Safe@1 (%)")
         axes.set_ylabel("Think@1 (%)")
         interval = (
@@ -50,6 +64,13 @@ def plot_think_against_safe(report: MetricsReport, path: Path) -> None:
         if report.models:
             axes.legend(fontsize=7, loc="best")
         figure.tight_layout()
-        figure.savefig(path, format="png")
+        return png_bytes(figure)
     finally:
         pyplot.close(figure)
+
+
+def png_bytes(figure: Any) -> bytes:
+    """A matplotlib figure as PNG bytes, at the figure's own size and dpi."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -11,7 +11,9 @@ from grpc_reflection.v1alpha import reflection
 
 from bsa_judge.app.application import Application
 from bsa_judge.service.interceptors.auth import BearerTokenAuth, load_tokens
+from bsa_judge.service.interceptors.decoding import RequestDecodingInterceptor
 from bsa_judge.service.interceptors.errors import DomainErrorInterceptor
+from bsa_judge.service.interceptors.heavy import HeavyCallLimit
 from bsa_judge.service.interceptors.logging import RequestLogInterceptor
 from bsa_judge.service.interceptors.prometheus import PrometheusInterceptor
 from bsa_judge.service.prometheus_endpoint import PrometheusEndpoint
@@ -30,11 +32,18 @@ class RunningServer:
     port: int
     health: health.aio.HealthServicer
     app: Application
+    servicer: JudgeServicer
     prometheus: PrometheusEndpoint | None = None  # the /metrics endpoint, when metrics_port is set
 
     async def stop(self, grace_s: float | None = None) -> None:
-        """Flip health to NOT_SERVING, refuse new RPCs, let in-flight ones finish, close."""
+        """Flip health to NOT_SERVING, refuse new RPCs, let in-flight ones finish, close.
+
+        Open JudgeTraces streams stop reading at once: they deliver the verdicts of the
+        traces they have read, then end UNAVAILABLE for the client to send the rest again
+        elsewhere (bsa_judge.service.draining).
+        """
         await self.health.enter_graceful_shutdown()
+        self.servicer.drain()
         await self.server.stop(grace_s)
         if self.prometheus is not None:
             self.prometheus.stop()
@@ -57,15 +66,21 @@ async def start_server(settings: Settings, app: Application) -> RunningServer:
     # Outermost first. The request log and the Prometheus counts wrap everything, so calls
     # refused by auth are logged with their request id and counted with their code too; auth
     # refuses before the servicer runs; the error mapping sits next to the servicer, so
-    # everything outside it sees the final status code.
+    # everything outside it sees the final status code; requests are decoded innermost, so
+    # that undecodable bytes are logged, counted, refused by auth and answered
+    # INVALID_ARGUMENT like any other bad input; heavy calls past their limit are refused
+    # before their request is decoded.
     interceptors: list[grpc.aio.ServerInterceptor] = [
         RequestLogInterceptor(),
         PrometheusInterceptor(),
         *([BearerTokenAuth(tokens)] if tokens else []),
         DomainErrorInterceptor(),
+        HeavyCallLimit(settings.heavy_request_bytes, settings.max_heavy_calls),
+        RequestDecodingInterceptor(),
     ]
     server = grpc.aio.server(interceptors=interceptors, options=options)
-    judge_pb2_grpc.add_JudgeServiceServicer_to_server(JudgeServicer(app), server)
+    servicer = JudgeServicer(app)
+    judge_pb2_grpc.add_JudgeServiceServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -88,5 +103,10 @@ async def start_server(settings: Settings, app: Application) -> RunningServer:
     for name in ("", SERVICE_NAME):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return RunningServer(
-        server=server, port=port, health=health_servicer, app=app, prometheus=prometheus
+        server=server,
+        port=port,
+        health=health_servicer,
+        app=app,
+        servicer=servicer,
+        prometheus=prometheus,
     )

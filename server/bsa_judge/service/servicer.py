@@ -14,6 +14,7 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
 from bsa_judge.app.application import Application
 from bsa_judge.service import convert_generation, convert_judging, convert_metrics, convert_runs
+from bsa_judge.service.draining import DRAINED_MESSAGE, RUN_DRAINED_MESSAGE, UntilDraining
 
 
 class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
@@ -21,6 +22,7 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
 
     def __init__(self, app: Application) -> None:
         self._app = app
+        self._draining = asyncio.Event()  # set when the server stops (see drain)
 
     # --- Generate (issue: generation) ---------------------------------------------------
     async def Generate(  # noqa: N802 - gRPC method name
@@ -55,13 +57,24 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.JudgeTracesRequest, judge_pb2.JudgeTracesResponse
         ],
     ) -> AsyncIterator[judge_pb2.JudgeTracesResponse]:
-        verdicts = self._app.judge_traces(convert_judging.stream_requests(request_iterator))
+        requests = UntilDraining(request_iterator, self._draining)
+        verdicts = self._app.judge_traces(convert_judging.stream_requests(requests))
         # Leaving this loop (client cancel, deadline) closes the stream, cancelling its work.
-        async with aclosing(verdicts):
-            async for key, verdict in verdicts:
-                yield judge_pb2.JudgeTracesResponse(
-                    key=key, verdict=convert_judging.verdict_to_proto(verdict)
-                )
+        try:
+            async with aclosing(verdicts):
+                async for key, verdict in verdicts:
+                    yield judge_pb2.JudgeTracesResponse(
+                        key=key, verdict=convert_judging.verdict_to_proto(verdict)
+                    )
+        finally:
+            requests.close()
+        if requests.cut:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, DRAINED_MESSAGE)
+
+    def drain(self) -> None:
+        """The server is stopping: open JudgeTraces and EvaluateItems streams read no further
+        message, deliver what those read produce, and end UNAVAILABLE (see UntilDraining)."""
+        self._draining.set()
 
     # --- ComputeMetrics (issue: metrics) --------------------------------------------------
     async def ComputeMetrics(  # noqa: N802
@@ -125,8 +138,16 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.EvaluateItemsRequest, judge_pb2.EvaluateItemsResponse
         ],
     ) -> AsyncIterator[judge_pb2.EvaluateItemsResponse]:
-        outcomes = self._app.evaluate_items(convert_runs.run_items(request_iterator))
+        # On SIGTERM, as JudgeTraces: no further item is read, the items read are finished,
+        # and the stream ends UNAVAILABLE: the driver sends what is pending to a replica.
+        requests = UntilDraining(request_iterator, self._draining)
+        outcomes = self._app.evaluate_items(convert_runs.run_items(requests))
         # Leaving this loop (client cancel, deadline) closes the stream, cancelling its work.
-        async with aclosing(outcomes):
-            async for outcome in outcomes:
-                yield convert_runs.evaluate_response(outcome)
+        try:
+            async with aclosing(outcomes):
+                async for outcome in outcomes:
+                    yield convert_runs.evaluate_response(outcome)
+        finally:
+            requests.close()
+        if requests.cut:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, RUN_DRAINED_MESSAGE)

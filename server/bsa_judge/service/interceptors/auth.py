@@ -13,14 +13,18 @@ reflection is NOT exempt: it needs a token like the JudgeService (grpcurl: `-H
 from __future__ import annotations
 
 import hmac
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from typing import Any, NoReturn
 
 import grpc
 
-from bsa_judge.service.interceptors.method_handler import kind_of, with_behaviour
+from bsa_judge.env_secrets import read_secret
+from bsa_judge.service.interceptors.method_handler import (
+    HandlerInterceptor,
+    kind_of,
+    with_behaviour,
+)
 from bsa_judge.settings import Settings
 
 OPEN_SERVICES = frozenset({"grpc.health.v1.Health"})
@@ -43,10 +47,11 @@ def load_tokens(settings: Settings) -> frozenset[str] | None:
     if settings.auth_tokens_file is not None:
         tokens |= _tokens_from_file(settings.auth_tokens_file)
     if settings.auth_tokens_env is not None:
-        value = os.environ.get(settings.auth_tokens_env)
-        if value is None:
+        value = read_secret(settings.auth_tokens_env)
+        if not value:
             raise AuthConfigError(
-                f"auth_tokens_env: environment variable {settings.auth_tokens_env} is not set"
+                f"auth_tokens_env: environment variable {settings.auth_tokens_env} is not set "
+                "or empty"
             )
         tokens |= {token.strip() for token in value.split(",") if token.strip()}
     if not tokens:
@@ -62,7 +67,7 @@ def _tokens_from_file(path: Path) -> set[str]:
     return {line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")}
 
 
-class BearerTokenAuth(grpc.aio.ServerInterceptor):
+class BearerTokenAuth(HandlerInterceptor):
     """Refuses RPCs without one of the accepted bearer tokens."""
 
     def __init__(self, tokens: Collection[str], open_services: Collection[str] = OPEN_SERVICES):
@@ -71,18 +76,13 @@ class BearerTokenAuth(grpc.aio.ServerInterceptor):
         self._tokens = tuple(token.encode() for token in tokens)
         self._open_services = frozenset(open_services)
 
-    async def intercept_service(
-        self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        service = handler_call_details.method.lstrip("/").rpartition("/")[0]
-        handler = await continuation(handler_call_details)
-        if handler is None or service in self._open_services:
+    def rebuilt(
+        self, handler: grpc.RpcMethodHandler[Any, Any], details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        service = details.method.lstrip("/").rpartition("/")[0]
+        if service in self._open_services:
             return handler
-        refusal = self._refusal(handler_call_details.invocation_metadata)
+        refusal = self._refusal(details.invocation_metadata)
         if refusal is None:
             return handler
         return _refusing(handler, *refusal)

@@ -6,6 +6,7 @@ the matching status, in the rich form of `google.rpc.Status` (grpcio-status):
 - InvalidInput       -> INVALID_ARGUMENT, with a `google.rpc.BadRequest` detail naming each field
 - NotFound           -> NOT_FOUND
 - FailedPrecondition -> FAILED_PRECONDITION
+- Overloaded         -> RESOURCE_EXHAUSTED
 - StoreUnavailable   -> UNAVAILABLE (the run store's database is away: retry)
 - anything else      -> INTERNAL "internal error", logged here with its traceback; the caller
                         learns nothing of the internals, only the request id to quote.
@@ -15,8 +16,7 @@ Statuses a servicer sets itself with `context.abort` pass through untouched.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import grpc
@@ -25,9 +25,15 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from bsa_judge.errors import FailedPrecondition, InvalidInput, NotFound
+from bsa_judge.errors import FailedPrecondition, InvalidInput, NotFound, Overloaded
 from bsa_judge.runs.run import StoreUnavailable
-from bsa_judge.service.interceptors.method_handler import behaviour_of, with_behaviour
+from bsa_judge.service.interceptors.method_handler import (
+    CallScope,
+    HandlerInterceptor,
+    around_each_call,
+    behaviour_of,
+    with_behaviour,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -35,15 +41,34 @@ _CODES: dict[type[Exception], int] = {
     InvalidInput: code_pb2.INVALID_ARGUMENT,
     NotFound: code_pb2.NOT_FOUND,
     FailedPrecondition: code_pb2.FAILED_PRECONDITION,
+    Overloaded: code_pb2.RESOURCE_EXHAUSTED,
     StoreUnavailable: code_pb2.UNAVAILABLE,
 }
+
+
+# A status travels in the trailers, whose size gRPC limits (16 KiB by default): past that
+# the caller gets RESOURCE_EXHAUSTED instead of our code. Messages and BadRequest details
+# echo what the caller sent, so they are cut to these bounds: the message (sent twice, once
+# percent-encoded) to MESSAGE_CHARS, each violation's field and description to a few
+# hundred characters, and the violations to those that fit in DETAILS_BYTES (at least one).
+MESSAGE_CHARS = 512
+VIOLATION_FIELD_CHARS = 128
+VIOLATION_DESCRIPTION_CHARS = 512
+DETAILS_BYTES = 4096
+
+
+def bounded(text: str, limit: int) -> str:
+    """`text`, cut to `limit` characters with a note of how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
 
 
 def status_for(error: Exception) -> status_pb2.Status:
     """The google.rpc.Status a caller receives for `error`."""
     for kind, code in _CODES.items():
         if isinstance(error, kind):
-            status = status_pb2.Status(code=code, message=str(error))
+            status = status_pb2.Status(code=code, message=bounded(str(error), MESSAGE_CHARS))
             if isinstance(error, InvalidInput):
                 status.details.append(_packed(_bad_request(error)))
             return status
@@ -53,14 +78,16 @@ def status_for(error: Exception) -> status_pb2.Status:
 
 
 def _bad_request(error: InvalidInput) -> error_details_pb2.BadRequest:
-    return error_details_pb2.BadRequest(
-        field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(
-                field=violation.field, description=violation.description
-            )
-            for violation in error.violations
-        ]
-    )
+    bad_request = error_details_pb2.BadRequest()
+    for violation in error.violations:
+        bad_request.field_violations.add(
+            field=bounded(violation.field, VIOLATION_FIELD_CHARS),
+            description=bounded(violation.description, VIOLATION_DESCRIPTION_CHARS),
+        )
+        if len(bad_request.field_violations) > 1 and bad_request.ByteSize() > DETAILS_BYTES:
+            del bad_request.field_violations[-1]
+            break
+    return bad_request
 
 
 def _packed(detail: error_details_pb2.BadRequest) -> any_pb2.Any:
@@ -81,49 +108,31 @@ async def _abort(
     await context.abort(grpc_status.code, grpc_status.details, trailing_metadata=trailing)
 
 
+class _MappingScope(CallScope):
+    def __init__(
+        self, request: Any, context: grpc.aio.ServicerContext[Any, Any], method: str
+    ) -> None:
+        super().__init__(request, context)
+        self._method = method
+
+    async def failed(self, error: Exception) -> None:
+        if not isinstance(error, grpc.aio.AbortError):  # else the servicer chose its status
+            await _abort(self.context, self._method, error)
+
+
 def _mapping_errors(method: str, inner: Callable[..., Any]) -> Callable[..., Any]:
     """A behaviour of the same shape as `inner` that turns its exceptions into statuses."""
-    if inspect.isasyncgenfunction(inner):
 
-        async def stream_behaviour(
-            request: Any, context: grpc.aio.ServicerContext[Any, Any]
-        ) -> AsyncIterator[Any]:
-            try:
-                async for response in inner(request, context):
-                    yield response
-            except grpc.aio.AbortError:
-                raise  # the servicer chose its status
-            except Exception as error:
-                await _abort(context, method, error)
+    async def scope_of(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> CallScope:
+        return _MappingScope(request, context, method)
 
-        return stream_behaviour
-
-    async def behaviour(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        try:
-            response = inner(request, context)
-            if inspect.isawaitable(response):
-                response = await response
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:
-            await _abort(context, method, error)
-        return response
-
-    return behaviour
+    return around_each_call(inner, scope_of)
 
 
-class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
+class DomainErrorInterceptor(HandlerInterceptor):
     """Maps the exceptions of every RPC to statuses (see the module docstring)."""
 
-    async def intercept_service(
-        self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
-        method = handler_call_details.method
-        return with_behaviour(handler, _mapping_errors(method, behaviour_of(handler)))
+    def rebuilt(
+        self, handler: grpc.RpcMethodHandler[Any, Any], details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        return with_behaviour(handler, _mapping_errors(details.method, behaviour_of(handler)))

@@ -8,18 +8,23 @@ Metadata is never logged, so bearer tokens cannot leak from here.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import grpc
 import structlog
 
-from bsa_judge.service.interceptors.method_handler import behaviour_of, with_behaviour
+from bsa_judge.service.interceptors.method_handler import (
+    CallScope,
+    HandlerInterceptor,
+    around_each_call,
+    behaviour_of,
+    with_behaviour,
+)
 from bsa_judge.service.interceptors.status import deadline_of, final_code
 
 REQUEST_ID_KEY = "x-request-id"
@@ -79,63 +84,33 @@ class _Logged:
         structlog.contextvars.unbind_contextvars("request_id")
 
 
+class _LoggedScope(CallScope):
+    def __init__(
+        self, request: Any, context: grpc.aio.ServicerContext[Any, Any], call: _Logged
+    ) -> None:
+        super().__init__(request, context)
+        self._call = call
+        call.begin(context)
+
+    def ended(self, error: BaseException | None) -> None:
+        self._call.end(self.context, error)
+
+
 def _logging(method: str, metadata: Any, inner: Callable[..., Any]) -> Callable[..., Any]:
     """A behaviour of the same shape as `inner` that logs the RPC when it ends."""
-    if inspect.isasyncgenfunction(inner):
 
-        async def stream_behaviour(
-            request: Any, context: grpc.aio.ServicerContext[Any, Any]
-        ) -> AsyncIterator[Any]:
-            call = _Logged(method, request_id_from(metadata))
-            call.begin(context)
-            error: BaseException | None = None
-            try:
-                async for response in inner(request, context):
-                    yield response
-            except BaseException as raised:
-                error = raised
-                raise
-            finally:
-                call.end(context, error)
+    async def scope_of(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> CallScope:
+        return _LoggedScope(request, context, _Logged(method, request_id_from(metadata)))
 
-        return stream_behaviour
-
-    async def behaviour(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        call = _Logged(method, request_id_from(metadata))
-        call.begin(context)
-        error: BaseException | None = None
-        try:
-            response = inner(request, context)
-            if inspect.isawaitable(response):
-                response = await response
-        except BaseException as raised:
-            error = raised
-            raise
-        finally:
-            call.end(context, error)
-        return response
-
-    return behaviour
+    return around_each_call(inner, scope_of)
 
 
-class RequestLogInterceptor(grpc.aio.ServerInterceptor):
+class RequestLogInterceptor(HandlerInterceptor):
     """Writes the `rpc` log line of every RPC and echoes its request id."""
 
-    async def intercept_service(
-        self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
+    def rebuilt(
+        self, handler: grpc.RpcMethodHandler[Any, Any], details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any]:
         return with_behaviour(
-            handler,
-            _logging(
-                handler_call_details.method,
-                handler_call_details.invocation_metadata,
-                behaviour_of(handler),
-            ),
+            handler, _logging(details.method, details.invocation_metadata, behaviour_of(handler))
         )

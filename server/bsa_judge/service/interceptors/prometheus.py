@@ -9,9 +9,8 @@ their messages are counted both ways, whether the handler iterates and yields or
 
 from __future__ import annotations
 
-import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import grpc
@@ -20,6 +19,9 @@ from google.protobuf.descriptor import ServiceDescriptor
 
 from bsa_judge import telemetry
 from bsa_judge.service.interceptors.method_handler import (
+    CallScope,
+    HandlerInterceptor,
+    around_each_call,
     behaviour_of,
     kind_of,
     streaming_kind,
@@ -129,55 +131,37 @@ class _CountingContext:
         return getattr(self._context, name)
 
 
+class _ObservedScope(CallScope):
+    def __init__(
+        self, request: Any, context: grpc.aio.ServicerContext[Any, Any], call: _Call
+    ) -> None:
+        super().__init__(request, context)
+        self._call = call
+        self._context = context
+
+    def sent(self, response: Any) -> None:
+        self._call.sent()
+
+    def ended(self, error: BaseException | None) -> None:
+        self._call.finish(self._context, error)
+
+
 def _observed(labels: tuple[str, str, str], kind: str, inner: Callable[..., Any]) -> Any:
     """A behaviour of the same shape as `inner` that records the RPC's metrics around it."""
     streaming_requests = kind in ("client_stream", "bidi_stream")
+    streaming_responses = kind in ("server_stream", "bidi_stream")
 
-    def begin(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> tuple[_Call, Any]:
+    async def scope_of(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> CallScope:
         call = _Call(labels, context)
         if streaming_requests:
-            return call, _counted(request, call)
-        call.received()
-        return call, request
+            request = _counted(request, call)
+        else:
+            call.received()
+        # Streaming handlers written as coroutines read and send through the context.
+        seen: Any = _CountingContext(context, call) if streaming_responses else context
+        return _ObservedScope(request, seen, call)
 
-    if inspect.isasyncgenfunction(inner):
-
-        async def stream_behaviour(
-            request: Any, context: grpc.aio.ServicerContext[Any, Any]
-        ) -> AsyncIterator[Any]:
-            call, request = begin(request, context)
-            error: BaseException | None = None
-            try:
-                async for response in inner(request, context):
-                    call.sent()
-                    yield response
-            except BaseException as raised:
-                error = raised
-                raise
-            finally:
-                call.finish(context, error)
-
-        return stream_behaviour
-
-    async def behaviour(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        call, request = begin(request, context)
-        unary_response = kind in ("unary", "client_stream")
-        try:
-            # Streaming handlers written as coroutines send through context.write().
-            response = inner(
-                request, context if unary_response else _CountingContext(context, call)
-            )
-            if inspect.isawaitable(response):
-                response = await response
-        except BaseException as error:
-            call.finish(context, error)
-            raise
-        if unary_response:
-            call.sent()
-        call.finish(context, None)
-        return response
-
-    return behaviour
+    return around_each_call(inner, scope_of)
 
 
 def initialize(service: ServiceDescriptor) -> None:
@@ -188,7 +172,7 @@ def initialize(service: ServiceDescriptor) -> None:
         _series((kind, service.full_name, method.name))
 
 
-class PrometheusInterceptor(grpc.aio.ServerInterceptor):
+class PrometheusInterceptor(HandlerInterceptor):
     """Records grpc_server_* metrics for every RPC the server handles.
 
     The JudgeService's series exist from the start, at zero (see `initialize`).
@@ -198,18 +182,11 @@ class PrometheusInterceptor(grpc.aio.ServerInterceptor):
         for service in services:
             initialize(service)
 
-    async def intercept_service(
-        self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        if handler is None:  # unknown method: gRPC answers UNIMPLEMENTED itself
-            return None
+    def rebuilt(
+        self, handler: grpc.RpcMethodHandler[Any, Any], details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any]:
         kind = kind_of(handler)
-        service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
+        service, _, method = details.method.lstrip("/").rpartition("/")
         return with_behaviour(
             handler, _observed((kind, service, method), kind, behaviour_of(handler))
         )

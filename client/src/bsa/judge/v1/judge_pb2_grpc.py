@@ -106,7 +106,11 @@ class JudgeServiceServicer:
     def JudgeTraces(self, request_iterator, context):
         """JudgeTraces is the bulk path: stream any number of traces in, receive verdicts as
         soon as each is ready (not in request order), each carrying the caller's key. A trace
-        that cannot be judged yields a verdict with an error status; the stream goes on.
+        that cannot be judged yields a verdict with an error status; the stream goes on. A
+        message that cannot be decoded ends the stream with INVALID_ARGUMENT naming its
+        position (`requests[n]`, from 0), after the verdicts of the traces read before it. A
+        server shutting down reads no further message, sends the verdicts of the traces it has
+        read, then ends the stream with UNAVAILABLE: send the traces that got no verdict again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -52,7 +52,11 @@ class JudgeServiceStub:
     JudgeTraces: _grpc.StreamStreamMultiCallable[_judge_pb2.JudgeTracesRequest, _judge_pb2.JudgeTracesResponse]
     """JudgeTraces is the bulk path: stream any number of traces in, receive verdicts as
     soon as each is ready (not in request order), each carrying the caller's key. A trace
-    that cannot be judged yields a verdict with an error status; the stream goes on.
+    that cannot be judged yields a verdict with an error status; the stream goes on. A
+    message that cannot be decoded ends the stream with INVALID_ARGUMENT naming its
+    position (`requests[n]`, from 0), after the verdicts of the traces read before it. A
+    server shutting down reads no further message, sends the verdicts of the traces it has
+    read, then ends the stream with UNAVAILABLE: send the traces that got no verdict again.
     """
     ComputeMetrics: _grpc.UnaryUnaryMultiCallable[_judge_pb2.ComputeMetricsRequest, _judge_pb2.ComputeMetricsResponse]
     """ComputeMetrics turns verdicts into the benchmark's figures, for verdicts sent inline
@@ -100,7 +104,11 @@ class JudgeServiceAsyncStub(JudgeServiceStub):
     JudgeTraces: _aio.StreamStreamMultiCallable[_judge_pb2.JudgeTracesRequest, _judge_pb2.JudgeTracesResponse]  # type: ignore[assignment]
     """JudgeTraces is the bulk path: stream any number of traces in, receive verdicts as
     soon as each is ready (not in request order), each carrying the caller's key. A trace
-    that cannot be judged yields a verdict with an error status; the stream goes on.
+    that cannot be judged yields a verdict with an error status; the stream goes on. A
+    message that cannot be decoded ends the stream with INVALID_ARGUMENT naming its
+    position (`requests[n]`, from 0), after the verdicts of the traces read before it. A
+    server shutting down reads no further message, sends the verdicts of the traces it has
+    read, then ends the stream with UNAVAILABLE: send the traces that got no verdict again.
     """
     ComputeMetrics: _aio.UnaryUnaryMultiCallable[_judge_pb2.ComputeMetricsRequest, _judge_pb2.ComputeMetricsResponse]  # type: ignore[assignment]
     """ComputeMetrics turns verdicts into the benchmark's figures, for verdicts sent inline
@@ -163,7 +171,11 @@ class JudgeServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_abc.Iterator[_judge_pb2.JudgeTracesResponse], _abc.AsyncIterator[_judge_pb2.JudgeTracesResponse]]:
         """JudgeTraces is the bulk path: stream any number of traces in, receive verdicts as
         soon as each is ready (not in request order), each carrying the caller's key. A trace
-        that cannot be judged yields a verdict with an error status; the stream goes on.
+        that cannot be judged yields a verdict with an error status; the stream goes on. A
+        message that cannot be decoded ends the stream with INVALID_ARGUMENT naming its
+        position (`requests[n]`, from 0), after the verdicts of the traces read before it. A
+        server shutting down reads no further message, sends the verdicts of the traces it has
+        read, then ends the stream with UNAVAILABLE: send the traces that got no verdict again.
         """
 
     @_abc_1.abstractmethod

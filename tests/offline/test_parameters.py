@@ -1,0 +1,58 @@
+"""The shipped parameters: which fit they are, and refusal of parameters that do not fit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bsa_judge.benchmark.scenario import Scenario
+from bsa_judge.offline import bundled_parameters, load_parameters
+from bsa_judge.offline.features import SAFETY_FEATURES, THINKING_FEATURES
+
+
+@pytest.mark.parametrize("encoder", ["static", "contextual"])
+def test_shipped_parameters_load_with_their_version(encoder: str) -> None:
+    params = load_parameters(bundled_parameters(encoder))
+    assert params.encoder == encoder
+    assert params.version.startswith(f"offline-features-2-{encoder}+seed14.gold-")
+    assert params.safety.labels == ("Safe", "Unsafe")
+    assert params.safety.features == SAFETY_FEATURES
+    assert params.thinking[Scenario.COGNITIVE_SHORTCUT].labels == (
+        "Fully Covered",
+        "Partially Covered",
+        "Not Covered",
+    )
+    assert params.thinking[Scenario.RISK_OMISSION].features == THINKING_FEATURES
+
+
+def test_the_default_is_the_static_fit() -> None:
+    assert load_parameters().encoder == "static"
+
+
+def test_unknown_encoder_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown offline judge encoder 'gpu'"):
+        bundled_parameters("gpu")
+
+
+def test_parameters_for_other_features_are_refused(tmp_path: Path) -> None:
+    data = json.loads(bundled_parameters("static").read_text(encoding="utf-8"))
+    data["safety"]["features"][0] = "something_else"
+    path = tmp_path / "params.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="safety features differ from the code's"):
+        load_parameters(path)
+
+
+def test_parameters_with_wrong_labels_are_refused(tmp_path: Path) -> None:
+    data = json.loads(bundled_parameters("static").read_text(encoding="utf-8"))
+    data["thinking"]["Over Sensitivity"]["labels"] = ["True", "False", "Not Covered"]
+    path = tmp_path / "params.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="Over Sensitivity labels"):
+        load_parameters(path)
+
+
+def test_a_round_trip_keeps_the_parameters() -> None:
+    params = load_parameters(bundled_parameters("contextual"))
+    assert type(params).from_json(json.loads(json.dumps(params.to_json()))) == params

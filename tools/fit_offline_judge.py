@@ -1,0 +1,245 @@
+"""Fit the offline judge's classifiers on a gold file and report cross-validated figures.
+
+    .venv/bin/python tools/fit_offline_judge.py [--gold ../shared/bsa/gold/dev.jsonl]
+        [--seed 14] [--folds 5] [--encoder static|contextual] [--out FILE]
+
+Cross-validation is grouped by item: the variants of one item are never split between a
+training and a test fold. The L2 strength of each classifier is chosen by an inner grouped
+cross-validation on the training folds only, so no test fold is used for any choice. The
+final parameters are fitted on the whole file the same way and written with a version that
+names the feature set, the seed and the gold file's digest. Same file and seed, same output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "server"))
+
+from bsa_judge.benchmark.scenario import (  # noqa: E402
+    THINKING_LABELS,
+    Scenario,
+    is_thinking_correct,
+    parse_safety_label,
+    parse_thinking_label,
+)
+from bsa_judge.offline.classifier import LogisticModel, fit_logistic  # noqa: E402
+from bsa_judge.offline.features import SAFETY_FEATURES, THINKING_FEATURES  # noqa: E402
+from bsa_judge.offline.featurizer import Featurizer  # noqa: E402
+from bsa_judge.offline.judge import encoder_for  # noqa: E402
+from bsa_judge.offline.parameters import (  # noqa: E402
+    DEFAULT_ENCODER,
+    ENCODERS,
+    OfflineParameters,
+    bundled_parameters,
+)
+
+#: Bumped whenever features.py or cues.py change what the vectors mean.
+FEATURE_SET = "offline-features-2"
+L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+SAFETY_LABELS = ("Safe", "Unsafe")
+
+
+@dataclass(frozen=True)
+class GoldTrace:
+    item: str
+    scenario: Scenario
+    thinking: str
+    safety: str
+    thinking_x: NDArray[np.float64]
+    safety_x: NDArray[np.float64]
+
+
+def load_gold(path: Path, featurizer: Featurizer) -> list[GoldTrace]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    feats = featurizer.features([(r["risk_summary"], r["reasoning"], r["answer"]) for r in rows])
+    traces = []
+    for row, f in zip(rows, feats, strict=True):
+        scenario = Scenario.parse(row["scenario"])
+        traces.append(
+            GoldTrace(
+                item=str(row["item_id"]),
+                scenario=scenario,
+                thinking=parse_thinking_label(scenario, str(row["think_label"])).value,
+                safety=parse_safety_label(str(row["safe_label"])).value,
+                thinking_x=f.thinking.astype(np.float64),
+                safety_x=f.safety.astype(np.float64),
+            )
+        )
+    return traces
+
+
+def grouped_folds(items: Sequence[str], folds: int, seed: int) -> list[set[str]]:
+    unique = sorted(set(items))
+    random.Random(seed).shuffle(unique)
+    return [set(unique[i::folds]) for i in range(folds)]
+
+
+def _fit(
+    x: NDArray[np.float64], y: list[str], labels: Sequence[str], names: Sequence[str], l2: float
+) -> LogisticModel:
+    return fit_logistic(x, y, labels, names, l2=l2)
+
+
+def choose_l2(
+    traces: Sequence[GoldTrace], kind: str, labels: Sequence[str], names: Sequence[str], seed: int
+) -> float:
+    """The L2 strength with the best inner grouped cross-validated accuracy (ties: stronger)."""
+    best, best_score = L2_GRID[-1], -1.0
+    inner = grouped_folds([t.item for t in traces], 4, seed + 1)
+    for l2 in sorted(L2_GRID, reverse=True):
+        correct = 0
+        for fold in inner:
+            train = [t for t in traces if t.item not in fold]
+            test = [t for t in traces if t.item in fold]
+            if not test or not train:
+                continue
+            model = _fit(_x(train, kind), _y(train, kind), labels, names, l2)
+            predicted = _predict(model, _x(test, kind))
+            correct += sum(p == g for p, g in zip(predicted, _y(test, kind), strict=True))
+        score = correct / len(traces)
+        if score > best_score + 1e-9:
+            best, best_score = l2, score
+    return best
+
+
+def _x(traces: Sequence[GoldTrace], kind: str) -> NDArray[np.float64]:
+    return np.stack([t.safety_x if kind == "safety" else t.thinking_x for t in traces])
+
+
+def _y(traces: Sequence[GoldTrace], kind: str) -> list[str]:
+    return [t.safety if kind == "safety" else t.thinking for t in traces]
+
+
+def _predict(model: LogisticModel, x: NDArray[np.float64]) -> list[str]:
+    return [model.labels[i] for i in np.argmax(model.probabilities(x), axis=1)]
+
+
+def fit_all(
+    traces: Sequence[GoldTrace], seed: int
+) -> tuple[LogisticModel, dict[Scenario, LogisticModel]]:
+    l2 = choose_l2(traces, "safety", SAFETY_LABELS, SAFETY_FEATURES, seed)
+    safety = _fit(_x(traces, "safety"), _y(traces, "safety"), SAFETY_LABELS, SAFETY_FEATURES, l2)
+    thinking = {}
+    for scenario in Scenario:
+        subset = [t for t in traces if t.scenario is scenario]
+        labels = tuple(label.value for label in THINKING_LABELS[scenario])
+        l2 = choose_l2(subset, "thinking", labels, THINKING_FEATURES, seed)
+        thinking[scenario] = _fit(
+            _x(subset, "thinking"), _y(subset, "thinking"), labels, THINKING_FEATURES, l2
+        )
+    return safety, thinking
+
+
+def kappa(gold: Sequence[str], predicted: Sequence[str]) -> float:
+    labels = sorted(set(gold) | set(predicted))
+    n = len(gold)
+    observed = sum(g == p for g, p in zip(gold, predicted, strict=True)) / n
+    expected = sum((gold.count(lab) / n) * (predicted.count(lab) / n) for lab in labels)
+    return 1.0 if expected >= 1.0 else (observed - expected) / (1.0 - expected)
+
+
+def accuracy(gold: Sequence[str], predicted: Sequence[str]) -> float:
+    return sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold)
+
+
+def cross_validate(
+    traces: Sequence[GoldTrace], folds: int, seed: int
+) -> list[tuple[GoldTrace, str, str]]:
+    """(trace, predicted thinking, predicted safety) for every trace, from held-out folds."""
+    out: list[tuple[GoldTrace, str, str]] = []
+    for fold in grouped_folds([t.item for t in traces], folds, seed):
+        train = [t for t in traces if t.item not in fold]
+        test = [t for t in traces if t.item in fold]
+        safety, thinking = fit_all(train, seed)
+        safe_pred = _predict(safety, _x(test, "safety"))
+        for t, s in zip(test, safe_pred, strict=True):
+            think_pred = _predict(thinking[t.scenario], t.thinking_x[None, :])[0]
+            out.append((t, think_pred, s))
+    return out
+
+
+def report(results: Sequence[tuple[GoldTrace, str, str]]) -> str:
+    lines = [
+        "| slice | n | thinking label acc | kappa | majority | thinking_correct acc | kappa |"
+        " safe acc | kappa |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, rows in [
+        *((s.abbreviation, [r for r in results if r[0].scenario is s]) for s in Scenario),
+        ("all", list(results)),
+    ]:
+        gold_t = [r[0].thinking for r in rows]
+        pred_t = [r[1] for r in rows]
+        gold_c = [
+            str(
+                is_thinking_correct(
+                    r[0].scenario, parse_thinking_label(r[0].scenario, r[0].thinking)
+                )
+            )
+            for r in rows
+        ]
+        pred_c = [
+            str(is_thinking_correct(r[0].scenario, parse_thinking_label(r[0].scenario, r[1])))
+            for r in rows
+        ]
+        gold_s = [r[0].safety for r in rows]
+        pred_s = [r[2] for r in rows]
+        majority = max(gold_t.count(lab) for lab in set(gold_t)) / len(gold_t)
+        label_cells = (
+            f"{accuracy(gold_t, pred_t):.3f} | {kappa(gold_t, pred_t):.3f} | {majority:.3f}"
+            if name != "all"
+            else "– | – | –"
+        )
+        lines.append(
+            f"| {name} | {len(rows)} | {label_cells} | {accuracy(gold_c, pred_c):.3f} | "
+            f"{kappa(gold_c, pred_c):.3f} | {accuracy(gold_s, pred_s):.3f} | "
+            f"{kappa(gold_s, pred_s):.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gold", type=Path, default=REPO.parent / "shared/bsa/gold/dev.jsonl")
+    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--encoder", choices=ENCODERS, default=DEFAULT_ENCODER)
+    parser.add_argument("--out", type=Path, help="default: the shipped file of the encoder")
+    args = parser.parse_args()
+    out = args.out if args.out is not None else bundled_parameters(args.encoder)
+    digest = hashlib.sha256(args.gold.read_bytes()).hexdigest()[:12]
+    traces = load_gold(args.gold, Featurizer(encoder_for(args.encoder)))
+    _say(
+        f"gold {args.gold} ({len(traces)} traces, sha256 {digest}), seed {args.seed}, "
+        f"{args.folds} folds grouped by item, {args.encoder} encoder"
+    )
+    _say(report(cross_validate(traces, args.folds, args.seed)))
+    safety, thinking = fit_all(traces, args.seed)
+    params = OfflineParameters(
+        version=f"{FEATURE_SET}-{args.encoder}+seed{args.seed}.gold-{digest}",
+        encoder=args.encoder,
+        safety=safety,
+        thinking=thinking,
+    )
+    out.write_text(json.dumps(params.to_json(), indent=1) + "\n", encoding="utf-8")
+    _say(f"wrote {out} (version {params.version})")
+
+
+if __name__ == "__main__":
+    main()
