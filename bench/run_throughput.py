@@ -42,7 +42,6 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import httpx2
 import openai
 import yaml
@@ -56,6 +55,7 @@ from bsa_judge.judging.builtin_templates import builtin_templates  # noqa: E402
 from bsa_judge.judging.judgment import JudgmentKind  # noqa: E402
 from bsa_judge.judging.trace import Trace  # noqa: E402
 
+from bench.lean_client import LeanChatClient  # noqa: E402
 from bench.processes import bounded, start_server  # noqa: E402
 from tools.judge_script import AGREEABLE, judge_call, verdict_text  # noqa: E402
 from tools.openai_stub import Choice, OpenAIStub, Reply  # noqa: E402
@@ -159,17 +159,11 @@ async def openai_client(base_url: str, items: list[Item], args: argparse.Namespa
 
 
 async def lean_client(base_url: str, items: list[Item], args: argparse.Namespace) -> float:
-    """The lean bar: JSON bodies posted with plain aiohttp, the answer read and parsed."""
-    connector = aiohttp.TCPConnector(limit=2 * args.concurrency)
-    url = f"{base_url}/chat/completions"
-    timeout = aiohttp.ClientTimeout(total=600)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    """The lean bar (bench/lean_client.py): JSON bodies posted with plain aiohttp."""
+    async with LeanChatClient(base_url, connections=2 * args.concurrency) as client:
 
         async def post(call: Call) -> None:
-            body = {"model": call.model, "messages": call.messages, **call.extra}
-            async with session.post(url, json=body) as response:
-                response.raise_for_status()
-                await response.json()
+            await client.complete({"model": call.model, "messages": call.messages, **call.extra})
 
         return await pipeline(items, args.k, args.concurrency, post)
 
