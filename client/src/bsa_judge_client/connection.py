@@ -3,7 +3,7 @@
 Retries are gRPC's own (the service-config `retryPolicy`), so they are transparent: a call
 that meets UNAVAILABLE (server restarting, pod going away, connection refused) is retried
 with exponential backoff before the caller sees anything. Streaming calls are retried only
-until their first response arrives, as gRPC does.
+until their first response arrives, as gRPC does; EvaluateItems not at all (NOT_RETRIED).
 
 For a headless Kubernetes Service, connect to `dns:///<service>.<namespace>.svc:50051` with
 `load_balancing="round_robin"`: the DNS resolver returns every pod and the channel spreads
