@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PROTO_SRC := protos/bsa/judge/v1/judge.proto
 PROTO_OUT := client/src
 
-.PHONY: install proto lint typecheck buflint stubcheck test unit demo serve clean hadolint k8s-validate prometheus fuzz bench-load chromium
+.PHONY: install proto lint typecheck buflint stubcheck test unit demo serve clean hadolint k8s-validate prometheus fuzz bench-load chromium bench-run
 
 $(STAMP): pyproject.toml client/pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,11 @@ bench-load: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py
+
+# The whole benchmark (2,000 items x 5) through `bsa-judge run` against a 200 ms stub, beside
+# two direct clients (bench/RESULTS.md). A quick look: make bench-run BENCH_RUN_ARGS="--items 200"
+bench-run: $(STAMP)
+	$(BIN)/python bench/run_throughput.py $(BENCH_RUN_ARGS)
 
 serve: $(STAMP)
 	$(BIN)/bsa-judge serve

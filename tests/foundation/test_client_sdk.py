@@ -2,6 +2,7 @@
 own (it counts what arrives), and against the real server for TLS and bearer tokens."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -315,3 +316,15 @@ async def test_mutual_tls_and_a_bearer_token_reach_the_real_server(tmp_path: Pat
     # Past TLS and auth, the empty trace is judged invalid input: the call got through.
     assert authorised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_grpc_retries_every_method_but_evaluate_items() -> None:
+    """EvaluateItems resumes through the caller's PendingItems; a transparent retry of it
+    after a server SIGKILL hung the stream (tests/runs_faults/test_kills.py)."""
+    from bsa_judge_client.connection import SERVICE, service_config
+
+    configs = json.loads(service_config(RetryPolicy(), "pick_first"))["methodConfig"]
+    retried = [c for c in configs if "retryPolicy" in c]
+    not_retried = [c for c in configs if "retryPolicy" not in c]
+    assert [c["name"] for c in retried] == [[{"service": SERVICE}]]
+    assert [c["name"] for c in not_retried] == [[{"service": SERVICE, "method": "EvaluateItems"}]]

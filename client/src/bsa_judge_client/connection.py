@@ -3,7 +3,7 @@
 Retries are gRPC's own (the service-config `retryPolicy`), so they are transparent: a call
 that meets UNAVAILABLE (server restarting, pod going away, connection refused) is retried
 with exponential backoff before the caller sees anything. Streaming calls are retried only
-until their first response arrives, as gRPC does.
+until their first response arrives, as gRPC does; EvaluateItems not at all (NOT_RETRIED).
 
 For a headless Kubernetes Service, connect to `dns:///<service>.<namespace>.svc:50051` with
 `load_balancing="round_robin"`: the DNS resolver returns every pod and the channel spreads
@@ -100,12 +100,22 @@ class Tls:
         )
 
 
+#: Methods gRPC never retries by itself: EvaluateItems streams resume through the caller's
+#: `PendingItems` (the driver sends what is pending again). A transparent retry of such a
+#: stream, broken by a server killed before its first response, hung the call for good: the
+#: new attempt never reached the restarted server while the request iterator waited.
+NOT_RETRIED = ("EvaluateItems",)
+
+
 def service_config(retry: RetryPolicy | None, load_balancing: LoadBalancing) -> str:
-    """The JSON service config: retries for every JudgeService method, and the balancer."""
+    """The JSON service config: retries for every JudgeService method but NOT_RETRIED, and
+    the balancer."""
     config: dict[str, Any] = {"loadBalancingConfig": [{load_balancing: {}}]}
     if retry is not None:
         config["methodConfig"] = [
-            {"name": [{"service": SERVICE}], "retryPolicy": retry.as_service_config()}
+            {"name": [{"service": SERVICE}], "retryPolicy": retry.as_service_config()},
+            # The most specific name wins: these methods get no retry policy.
+            {"name": [{"service": SERVICE, "method": method} for method in NOT_RETRIED]},
         ]
     return json.dumps(config)
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -40,12 +41,22 @@ _KEY = ("run_id", "item_id", "sample_index")
 # What a database that is down, restarting or out of reach raises: at connect, the driver's
 # OSError; on a connection in use, SQLAlchemy's wrappers of the driver's errors.
 _UNREACHABLE = (OSError, sa.exc.OperationalError, sa.exc.InterfaceError)
+# What the drivers raise for a connection that broke while in use, whatever SQLAlchemy wraps
+# it in: asyncpg's "connection was closed in the middle of operation" reaches a ROLLBACK as
+# a bare DBAPIError, neither invalidated nor an OperationalError.
+_DRIVER_DISCONNECTS = (OSError, asyncpg.exceptions.PostgresConnectionError)
 
 
 def _lost_connection(error: BaseException | None) -> bool:
     if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
         return True
-    return isinstance(error, _UNREACHABLE)
+    if isinstance(error, _UNREACHABLE):
+        return True
+    while error is not None:
+        if isinstance(error, _DRIVER_DISCONNECTS):
+            return True
+        error = error.__cause__
+    return False
 
 
 class SqlRunRepository(RunRepository):
@@ -261,7 +272,9 @@ class SqlUnitOfWork(RunUnitOfWork):
                 await super().__aexit__(exc_type, exc, traceback)
             finally:
                 await self._open().close()
-        except _UNREACHABLE as error:
+        except (*_UNREACHABLE, sa.exc.DBAPIError) as error:
+            if not _lost_connection(error):
+                raise
             if exc is None:
                 raise StoreUnavailable(f"run store unavailable: {error}") from error
             # Otherwise the connection died with the error below, which is what to report.
