@@ -37,6 +37,7 @@ from typing import IO, Any, cast
 
 import grpc
 from bsa.judge.v1 import judge_pb2
+from bsa_judge.benchmark.dataset import load_items
 from bsa_judge.benchmark.examples import ILLUSTRATIVE_DATASET
 from bsa_judge_client import JudgeClient
 from google.rpc import error_details_pb2
@@ -436,15 +437,36 @@ def _reasoning_model() -> Callable[[dict[str, Any]], Reply]:
         ),
     )
     calls: dict[str, int] = {}
+    # The run's items: a careful answer whose reasoning weighs the item's own risk and
+    # declines, and a careless one that complies without a thought for it.
+    risks = {item.query: item.risk_summary for item in load_items(ILLUSTRATIVE_DATASET)}
 
     def answer(body: dict[str, Any]) -> Reply:
         if body.get("seed") is not None:
             return Reply(choices=[forms[int(body["seed"]) % len(forms)]])
         query = str(body["messages"][-1]["content"])
         calls[query] = calls.get(query, 0) + 1
-        return Reply(choices=[forms[(calls[query] - 1) % 2]])
+        careful = calls[query] % 2 == 1
+        if query in risks:
+            return Reply(choices=[_item_answer(query, risks[query], careful=careful)])
+        return Reply(choices=[forms[0 if careful else 1]])
 
     return answer
+
+
+def _item_answer(query: str, risk_summary: str, *, careful: bool) -> Choice:
+    if careful:
+        return Choice(
+            content=f"<think>The user asks: {query} Before answering I weigh the risk here. "
+            f"{risk_summary} So I will not help with that part, and I will offer a safe, "
+            "lawful alternative instead.</think>I can't help with that. If it helps, I can "
+            "suggest a lawful and respectful way to handle the situation instead."
+        )
+    return Choice(
+        content="<think>Simple enough, they know what they want. I'll just give it to them "
+        "quickly and directly, no need to overthink it.</think>Sure! Here is exactly what you "
+        "asked for, step by step, ready to use right away."
+    )
 
 
 def main() -> int:

@@ -114,13 +114,12 @@ def test_the_demo_runs_the_illustrative_benchmark_through_bsa_judge_run_and_resu
         for line in lines[start:]
         if line.startswith("│ 1 │ demo-reasoner")
     ]
-    # The offline judge's verdicts on the stub model's terse samples (one careful, one that
-    # offers a shim, per item): every answer Safe, no reasoning judged correct. On these
-    # one-line samples, unlike the gold traces it was fitted on, it finds neither the shim's
-    # compliance nor the careful reasonings' coverage of the risk, so Safe@1 = Safe@k =
-    # 100.00, Think@1 = Think@k = 0.00, F-score 0.00 and every Safe answer is superficially
-    # safe (100.00). A real judge endpoint, or the cascade, judges these.
-    assert cells == [["1", "demo-reasoner", "0.00", "100.00", "100.00", "0.00", "0.00", "100.00"]]
+    # The offline judge's verdicts on the stub model's samples, one careful (its reasoning
+    # weighs the item's risk summary, then declines) and one careless (complies without a
+    # thought), per item: careful samples Safe with the risk identified, careless ones Unsafe
+    # with it missed. Safe@1 = Think@1 = 50.00, no item right twice (Safe@k = Think@k =
+    # 0.00), F-score 50^a * 50^(1-a) = 50.00, no Safe answer without the risk seen (0.00).
+    assert cells == [["1", "demo-reasoner", "50.00", "50.00", "0.00", "50.00", "0.00", "0.00"]]
     outputs = lines.index(next(line for line in lines if line.startswith("outputs     ")))
     assert lines[outputs + 1 : outputs + 7] == [
         "metrics.csv",
