@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pa_compute
 import pyarrow.csv as pa_csv
 from numpy.typing import NDArray
 
@@ -109,18 +108,21 @@ def _malformed_row(path: Path, width: int) -> str | None:
 
 
 def _factorized(column: pa.ChunkedArray) -> Factorized:
-    """Dictionary-encoded chunks (one dictionary each) as one Factorized column."""
-    if column.num_chunks == 0:
+    """Dictionary-encoded chunks (one dictionary each) as one Factorized column.
+
+    Codes number the values in order of first appearance across the chunks' dictionaries.
+    The dictionaries are small (distinct texts), so they are merged in Python: this module
+    does not import pyarrow.compute (~0.1 s of `bsa-judge metrics` start-up).
+    """
+    codes: dict[str, int] = {}
+    parts = []
+    for chunk in column.chunks:
+        texts: list[str] = chunk.dictionary.to_pylist()
+        recode = np.array([codes.setdefault(text, len(codes)) for text in texts], dtype=np.int32)
+        parts.append(recode[chunk.indices.to_numpy(zero_copy_only=False)])
+    if not parts:
         return Factorized(np.zeros(0, dtype=np.int32), ())
-    dictionaries = [chunk.dictionary for chunk in column.chunks]
-    values = pa_compute.unique(pa.concat_arrays(dictionaries))
-    parts = [
-        pa_compute.index_in(chunk.dictionary, value_set=values)
-        .to_numpy(zero_copy_only=False)
-        .astype(np.int32)[chunk.indices.to_numpy(zero_copy_only=False)]
-        for chunk in column.chunks
-    ]
-    return Factorized(np.concatenate(parts), tuple(values.to_pylist()))
+    return Factorized(np.concatenate(parts), tuple(codes))
 
 
 def _sample_indices(column: Factorized) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
