@@ -387,10 +387,11 @@ class StoredRun:
                 return found
             after = page[-1].key
 
-    async def settle(self, stubs: Stubs, *, quiet_polls: int = 5, poll_s: float = 0.1) -> None:
+    async def settle(self, stubs: Stubs, *, quiet_polls: int = 12, poll_s: float = 0.1) -> None:
         """Wait until the run's counts and the stubs' calls stopped changing for `quiet_polls`
         polls in a row: with the gates closed, everything answered is then committed and
-        every call the server made has reached a stub."""
+        every call the server made has reached a stub. 1.2 s of quiet: on a loaded machine a
+        call the server is about to make can take several tenths of a second to arrive."""
 
         async def state() -> tuple[int, int, int]:
             return (*_counts(await self.progress()), stubs.calls)
