@@ -1,8 +1,10 @@
 """The run store on SQLAlchemy 2 async: SQLite (aiosqlite) or PostgreSQL (asyncpg).
 
-Every add is one `INSERT ... ON CONFLICT DO NOTHING` on the key, then a read of the stored
-row: when two callers (tasks or replicas) race on one key, the database lets one insert win
-and both read the winner's row. Nothing reads first and then decides to write.
+Every add is one `INSERT ... ON CONFLICT DO NOTHING` on the key: when it wrote the row, what
+was given is what is stored; when it wrote nothing (the key was taken), a read of the stored
+row follows. When two callers (tasks or replicas) race on one key, the database lets one
+insert win and the other reads the winner's row. Nothing reads first and then decides to
+write.
 """
 
 from __future__ import annotations
@@ -140,7 +142,8 @@ class SqlRunRepository(RunRepository):
             "status": sample.status.value,
             "sample": codec.sample_to_json(sample),
         }
-        await self._insert_for_run(samples, row, key.run_id)
+        if await self._insert_for_run(samples, row, key.run_id):
+            return sample
         stored = await self.get_sample(key)
         assert stored is not None  # inserted now or before, and never deleted
         return stored
@@ -161,7 +164,8 @@ class SqlRunRepository(RunRepository):
             "scenario": verdict.scenario.value if verdict.scenario else None,
             "verdict": codec.verdict_to_json(verdict),
         }
-        await self._insert_for_run(verdicts, row, key.run_id)
+        if await self._insert_for_run(verdicts, row, key.run_id):
+            return verdict
         stored = await self.get_verdict(key)
         assert stored is not None
         return stored
@@ -196,20 +200,23 @@ class SqlRunRepository(RunRepository):
 
     async def add_judgment(self, cache_key: str, judgment: Judgment) -> Judgment:
         row = {"cache_key": cache_key, "judgment": codec.judgment_to_json(judgment)}
-        await self._insert(judgments, row, ("cache_key",))
+        if await self._insert(judgments, row, ("cache_key",)):
+            return judgment
         stored = await self.get_judgment(cache_key)
         assert stored is not None
         return stored
 
-    async def _insert(self, table: sa.Table, row: Mapping[str, Any], key: tuple[str, ...]) -> None:
+    async def _insert(self, table: sa.Table, row: Mapping[str, Any], key: tuple[str, ...]) -> bool:
+        """Insert the row unless its key is taken; True when this insert wrote it."""
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        await self._connection.execute(
+        result = await self._connection.execute(
             insert(table).values(**row).on_conflict_do_nothing(index_elements=list(key))
         )
+        return bool(result.rowcount == 1)
 
-    async def _insert_for_run(self, table: sa.Table, row: Mapping[str, Any], run_id: str) -> None:
+    async def _insert_for_run(self, table: sa.Table, row: Mapping[str, Any], run_id: str) -> bool:
         try:
-            await self._insert(table, row, _KEY)
+            return await self._insert(table, row, _KEY)
         except sa.exc.IntegrityError:
             # The only constraint an insert that ignores conflicts can break: the run's key.
             raise RunNotFound(run_id) from None
