@@ -167,7 +167,7 @@ class SqlRunRepository(RunRepository):
             "sample": codec.sample_to_json(sample),
         }
         if await self._insert_for_run(samples, row, key.run_id):
-            return sample
+            return codec.sample_from_json(row["sample"])  # exactly what a read gives back
         stored = await self.get_sample(key)
         assert stored is not None  # inserted now or before, and never deleted
         return stored
@@ -187,7 +187,7 @@ class SqlRunRepository(RunRepository):
             "verdict": codec.verdict_to_json(verdict),
         }
         if await self._insert_for_run(verdicts, row, key.run_id):
-            return verdict
+            return codec.verdict_from_json(row["verdict"])
         stored = await self.get_verdict(key)
         assert stored is not None
         return stored
@@ -217,9 +217,10 @@ class SqlRunRepository(RunRepository):
         return codec.judgment_from_json(data) if data is not None else None
 
     async def add_judgment(self, cache_key: str, judgment: Judgment) -> Judgment:
-        row = {"cache_key": cache_key, "judgment": codec.judgment_to_json(judgment)}
+        data = codec.judgment_to_json(judgment)
+        row = {"cache_key": cache_key, "judgment": data}
         if await self._insert(judgments, row, ("cache_key",)):
-            return judgment
+            return codec.judgment_from_json(data)
         stored = await self.get_judgment(cache_key)
         assert stored is not None
         return stored
