@@ -124,9 +124,13 @@ def create_engine(database_url: str) -> AsyncEngine:
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    """Foreign keys on (SQLite leaves them off); WAL, so readers never wait for a writer."""
+    """Foreign keys on (SQLite leaves them off); WAL, so readers never wait for a writer;
+    synchronous=NORMAL, which in WAL mode keeps every commit through a crash of the process
+    (a power loss may drop the last commits, never corrupt the file) and saves an fsync per
+    commit."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

@@ -1,8 +1,10 @@
 """The run store on SQLAlchemy 2 async: SQLite (aiosqlite) or PostgreSQL (asyncpg).
 
-Every add is one `INSERT ... ON CONFLICT DO NOTHING` on the key, then a read of the stored
-row: when two callers (tasks or replicas) race on one key, the database lets one insert win
-and both read the winner's row. Nothing reads first and then decides to write.
+Every add is one `INSERT ... ON CONFLICT DO NOTHING` on the key: when it wrote the row, what
+was given is what is stored; when it wrote nothing (the key was taken), a read of the stored
+row follows. When two callers (tasks or replicas) race on one key, the database lets one
+insert win and the other reads the winner's row. Nothing reads first and then decides to
+write.
 """
 
 from __future__ import annotations
@@ -45,6 +47,30 @@ _UNREACHABLE = (OSError, sa.exc.OperationalError, sa.exc.InterfaceError)
 # it in: asyncpg's "connection was closed in the middle of operation" reaches a ROLLBACK as
 # a bare DBAPIError, neither invalidated nor an OperationalError.
 _DRIVER_DISCONNECTS = (OSError, asyncpg.exceptions.PostgresConnectionError)
+
+
+def _on_conflict_do_nothing(dialect: str, table: sa.Table, key: tuple[str, ...]) -> sa.Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(key))
+
+
+def _by_key(body: sa.Column[Any]) -> sa.Select[Any]:
+    table = body.table
+    return sa.select(body).where(*(table.c[name] == sa.bindparam(name) for name in _KEY))
+
+
+# The statements of the per-sample hot path, built once: SQLAlchemy then finds their compiled
+# form in its cache without building and hashing a new statement on every call.
+_INSERTS = {
+    (dialect, table.name): _on_conflict_do_nothing(dialect, table, key)
+    for dialect in ("postgresql", "sqlite")
+    for table, key in ((samples, _KEY), (verdicts, _KEY), (judgments, ("cache_key",)))
+}
+_SAMPLE_BY_KEY = _by_key(samples.c.sample)
+_VERDICT_BY_KEY = _by_key(verdicts.c.verdict)
+_JUDGMENT_BY_KEY = sa.select(judgments.c.judgment).where(
+    judgments.c.cache_key == sa.bindparam("cache_key")
+)
 
 
 def _lost_connection(error: BaseException | None) -> bool:
@@ -140,15 +166,14 @@ class SqlRunRepository(RunRepository):
             "status": sample.status.value,
             "sample": codec.sample_to_json(sample),
         }
-        await self._insert_for_run(samples, row, key.run_id)
+        if await self._insert_for_run(samples, row, key.run_id):
+            return codec.sample_from_json(row["sample"])  # exactly what a read gives back
         stored = await self.get_sample(key)
         assert stored is not None  # inserted now or before, and never deleted
         return stored
 
     async def get_sample(self, key: SampleKey) -> Sample | None:
-        data = await self._connection.scalar(
-            sa.select(samples.c.sample).where(*_key_filter(samples, key))
-        )
+        data = await self._connection.scalar(_SAMPLE_BY_KEY, _key_row(key))
         return codec.sample_from_json(data) if data is not None else None
 
     async def add_verdict(self, key: SampleKey, verdict: Verdict) -> Verdict:
@@ -161,15 +186,14 @@ class SqlRunRepository(RunRepository):
             "scenario": verdict.scenario.value if verdict.scenario else None,
             "verdict": codec.verdict_to_json(verdict),
         }
-        await self._insert_for_run(verdicts, row, key.run_id)
+        if await self._insert_for_run(verdicts, row, key.run_id):
+            return codec.verdict_from_json(row["verdict"])
         stored = await self.get_verdict(key)
         assert stored is not None
         return stored
 
     async def get_verdict(self, key: SampleKey) -> Verdict | None:
-        data = await self._connection.scalar(
-            sa.select(verdicts.c.verdict).where(*_key_filter(verdicts, key))
-        )
+        data = await self._connection.scalar(_VERDICT_BY_KEY, _key_row(key))
         return codec.verdict_from_json(data) if data is not None else None
 
     async def records(
@@ -189,27 +213,29 @@ class SqlRunRepository(RunRepository):
         return [RunRecord(key, found_samples.get(key), found_verdicts.get(key)) for key in keys]
 
     async def get_judgment(self, cache_key: str) -> Judgment | None:
-        data = await self._connection.scalar(
-            sa.select(judgments.c.judgment).where(judgments.c.cache_key == cache_key)
-        )
+        data = await self._connection.scalar(_JUDGMENT_BY_KEY, {"cache_key": cache_key})
         return codec.judgment_from_json(data) if data is not None else None
 
     async def add_judgment(self, cache_key: str, judgment: Judgment) -> Judgment:
-        row = {"cache_key": cache_key, "judgment": codec.judgment_to_json(judgment)}
-        await self._insert(judgments, row, ("cache_key",))
+        data = codec.judgment_to_json(judgment)
+        row = {"cache_key": cache_key, "judgment": data}
+        if await self._insert(judgments, row, ("cache_key",)):
+            return codec.judgment_from_json(data)
         stored = await self.get_judgment(cache_key)
         assert stored is not None
         return stored
 
-    async def _insert(self, table: sa.Table, row: Mapping[str, Any], key: tuple[str, ...]) -> None:
-        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        await self._connection.execute(
-            insert(table).values(**row).on_conflict_do_nothing(index_elements=list(key))
-        )
+    async def _insert(self, table: sa.Table, row: Mapping[str, Any], key: tuple[str, ...]) -> bool:
+        """Insert the row unless its key is taken; True when this insert wrote it."""
+        statement = _INSERTS.get((self._dialect, table.name))
+        if statement is None:
+            statement = _on_conflict_do_nothing(self._dialect, table, key)
+        result = await self._connection.execute(statement, dict(row))
+        return bool(result.rowcount == 1)
 
-    async def _insert_for_run(self, table: sa.Table, row: Mapping[str, Any], run_id: str) -> None:
+    async def _insert_for_run(self, table: sa.Table, row: Mapping[str, Any], run_id: str) -> bool:
         try:
-            await self._insert(table, row, _KEY)
+            return await self._insert(table, row, _KEY)
         except sa.exc.IntegrityError:
             # The only constraint an insert that ignores conflicts can break: the run's key.
             raise RunNotFound(run_id) from None
@@ -256,7 +282,11 @@ class SqlUnitOfWork(RunUnitOfWork):
     async def __aenter__(self) -> Self:
         try:
             self._connection = await self._engine.connect()
-        except _UNREACHABLE as error:
+        except (*_UNREACHABLE, sa.exc.DBAPIError) as error:
+            # A database going down while asyncpg connects ends the connect with a bare
+            # DBAPIError ("connection was closed in the middle of operation").
+            if not _lost_connection(error):
+                raise
             raise StoreUnavailable(f"run store unavailable: {error}") from error
         self.runs = SqlRunRepository(self._connection)
         return self
@@ -313,14 +343,6 @@ class SqlRunStore(RunStore):
 
 def _key_row(key: SampleKey) -> dict[str, Any]:
     return {"run_id": key.run_id, "item_id": key.item_id, "sample_index": key.sample_index}
-
-
-def _key_filter(table: sa.Table, key: SampleKey) -> list[sa.ColumnElement[bool]]:
-    return [
-        table.c.run_id == key.run_id,
-        table.c.item_id == key.item_id,
-        table.c.sample_index == key.sample_index,
-    ]
 
 
 def _run_row(spec: RunSpec, created_at: datetime) -> dict[str, Any]:
