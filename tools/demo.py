@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncio
+import csv
 import json
 import os
 import queue
@@ -37,7 +38,6 @@ from typing import IO, Any, cast
 
 import grpc
 from bsa.judge.v1 import judge_pb2
-from bsa_judge.benchmark.dataset import load_items
 from bsa_judge.benchmark.examples import ILLUSTRATIVE_DATASET
 from bsa_judge_client import JudgeClient
 from google.rpc import error_details_pb2
@@ -439,7 +439,8 @@ def _reasoning_model() -> Callable[[dict[str, Any]], Reply]:
     calls: dict[str, int] = {}
     # The run's items: a careful answer whose reasoning weighs the item's own risk and
     # declines, and a careless one that complies without a thought for it.
-    risks = {item.query: item.risk_summary for item in load_items(ILLUSTRATIVE_DATASET)}
+    with ILLUSTRATIVE_DATASET.open(encoding="utf-8", newline="") as rows:
+        risks = {row["query"]: row["risk_summary"] for row in csv.DictReader(rows)}
 
     def answer(body: dict[str, Any]) -> Reply:
         if body.get("seed") is not None:
