@@ -23,6 +23,7 @@ from bsa_judge.app.scoring import (
     MissingSamplePolicy,
     score_files,
 )
+from bsa_judge.commands.arguments import at_least
 
 # The writers (metrics.records, metrics.terminal, metrics.plot: the report as CSV, JSON, a
 # table or a PNG) are this command's converters, imported when it writes.
@@ -71,7 +72,7 @@ def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
     """--k, --alpha, --policy, --bootstrap and --seed: how the figures are computed."""
     parser.add_argument(
         "--k",
-        type=_at_least(1),
+        type=at_least(1),
         default=DEFAULT_K,
         help=f"samples per item (default {DEFAULT_K}, as the official script)",
     )
@@ -89,12 +90,12 @@ def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--bootstrap",
-        type=_at_least(0),
+        type=at_least(0),
         default=DEFAULT_RESAMPLES,
         metavar="N",
         help=f"bootstrap resamples for 95%% intervals, 0 for none (default {DEFAULT_RESAMPLES})",
     )
-    parser.add_argument("--seed", type=_at_least(0), default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--seed", type=at_least(0), default=0, help="bootstrap seed (default 0)")
 
 
 def scoring_options(args: argparse.Namespace) -> MetricsOptions:
@@ -146,19 +147,6 @@ def _write(report: MetricsReport, form: str, stream: TextIO) -> None:
             else Console()
         )
         render(report, console)
-
-
-def _at_least(minimum: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
-        return value
-
-    return parse
 
 
 def _alpha(text: str) -> float:

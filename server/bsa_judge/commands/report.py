@@ -18,7 +18,8 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bsa_judge.commands.metrics import _at_least, add_scoring_arguments, scoring_options
+from bsa_judge.commands.arguments import at_least
+from bsa_judge.commands.metrics import add_scoring_arguments, scoring_options
 from bsa_judge.commands.run import TOKEN_ENV
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def register(subcommands: Any) -> None:
     parser.add_argument("--tls-ca", type=Path, help="CA of the server certificate: use TLS")
     add_scoring_arguments(parser)
     parser.add_argument(
-        "--cases", type=_at_least(0), default=5, metavar="N",
+        "--cases", type=at_least(0), default=5, metavar="N",
         help="superficial-safety cases shown per scenario (default 5)",
     )  # fmt: skip
     parser.add_argument("--title", default="Beyond Safe Answers report", help="page title")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bsa_judge.benchmark.scenario import Scenario
+from bsa_judge.commands.arguments import at_least
 
 _BAD_INPUT = 2
 TOKEN_ENV = "BSA_JUDGE_TOKEN"  # noqa: S105 - a variable name
@@ -45,7 +46,7 @@ def register(subcommands: Any) -> None:
         help="with --traces: the name of the model that produced them (default: file name)",
     )
     parser.add_argument("--dataset", required=True, type=Path, help="dataset CSV or JSONL")
-    parser.add_argument("--k", type=_at_least(1), default=5, help="samples per item (5)")
+    parser.add_argument("--k", type=at_least(1), default=5, help="samples per item (5)")
     parser.add_argument("--run-id", default="", help="run id; the same id resumes the run")
     parser.add_argument("--output", type=Path, help="output folder (default runs/<run-id>/)")
     parser.add_argument("--judge", default="", help="judge backend (default: the server's)")
@@ -60,8 +61,8 @@ def register(subcommands: Any) -> None:
         help="only items of these scenarios",
     )
     parser.add_argument("--ids", type=Path, metavar="FILE", help="only these item ids (one a line)")
-    parser.add_argument("--limit", type=_at_least(1), metavar="N", help="at most N items")
-    parser.add_argument("--sample", type=_at_least(1), metavar="N", help="N random items")
+    parser.add_argument("--limit", type=at_least(1), metavar="N", help="at most N items")
+    parser.add_argument("--sample", type=at_least(1), metavar="N", help="N random items")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of --sample (0)")
     parser.add_argument(
         "--shard", default="0/1", metavar="I/N", help="work on shard I of N of the items"
@@ -71,7 +72,7 @@ def register(subcommands: Any) -> None:
     )
     parser.add_argument("--tls-ca", type=Path, help="CA of the server certificate: use TLS")
     parser.add_argument(
-        "--max-in-flight", type=_at_least(1), default=32, metavar="N", help="items in flight"
+        "--max-in-flight", type=at_least(1), default=32, metavar="N", help="items in flight"
     )
     parser.set_defaults(run=run)
 
@@ -94,16 +95,3 @@ def _scenario(text: str) -> Scenario:
         return Scenario.parse(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _at_least(minimum: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
-        return value
-
-    return parse
