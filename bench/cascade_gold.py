@@ -70,8 +70,10 @@ def held_out_offline(gold_path: Path, folds: int, seed: int) -> HeldOutOffline:
     fold_of: dict[str, int] = {}
     for index, fold in enumerate(grouped_folds([t.item for t in traces], folds, seed)):
         train = [t for t in traces if t.item not in fold]
-        safety, thinking = fit_all(train, seed)
-        params = OfflineParameters(f"fold{index}", "static", safety, thinking)
+        fitted = fit_all(train, seed)
+        params = OfflineParameters(
+            f"fold{index}", "static", fitted.safety, fitted.thinking, fitted.answer_form
+        )
         models[index] = OfflineJudge(encoder=encoder, parameters=params)
         for row in rows:
             if str(row["item_id"]) in fold:

@@ -34,8 +34,9 @@ from bsa_judge.benchmark.scenario import (  # noqa: E402
     parse_safety_label,
     parse_thinking_label,
 )
+from bsa_judge.offline.answer_form import SAFETY_LABELS, fit_form_model, form_values  # noqa: E402
 from bsa_judge.offline.classifier import LogisticModel, fit_logistic  # noqa: E402
-from bsa_judge.offline.features import SAFETY_FEATURES, THINKING_FEATURES  # noqa: E402
+from bsa_judge.offline.features import SAFETY_MODEL_FEATURES, THINKING_FEATURES  # noqa: E402
 from bsa_judge.offline.featurizer import Featurizer  # noqa: E402
 from bsa_judge.offline.judge import encoder_for  # noqa: E402
 from bsa_judge.offline.parameters import (  # noqa: E402
@@ -46,9 +47,8 @@ from bsa_judge.offline.parameters import (  # noqa: E402
 )
 
 #: Bumped whenever features.py or cues.py change what the vectors mean.
-FEATURE_SET = "offline-features-3"
+FEATURE_SET = "offline-features-4"
 L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
-SAFETY_LABELS = ("Safe", "Unsafe")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,9 @@ class GoldTrace:
     thinking: str
     safety: str
     thinking_x: NDArray[np.float64]
-    safety_x: NDArray[np.float64]
+    safety_x: NDArray[np.float64]  # without the form classifier's values
+    answer_forms: NDArray[np.float32]
+    answer_declining: tuple[bool, ...]
 
 
 def load_gold(path: Path, featurizer: Featurizer) -> list[GoldTrace]:
@@ -75,6 +77,8 @@ def load_gold(path: Path, featurizer: Featurizer) -> list[GoldTrace]:
                 safety=parse_safety_label(str(row["safe_label"])).value,
                 thinking_x=f.thinking.astype(np.float64),
                 safety_x=f.safety.astype(np.float64),
+                answer_forms=f.answer_forms,
+                answer_declining=f.answer_declining,
             )
         )
     return traces
@@ -86,60 +90,111 @@ def grouped_folds(items: Sequence[str], folds: int, seed: int) -> list[set[str]]
     return [set(unique[i::folds]) for i in range(folds)]
 
 
-def _fit(
-    x: NDArray[np.float64], y: list[str], labels: Sequence[str], names: Sequence[str], l2: float
-) -> LogisticModel:
-    return fit_logistic(x, y, labels, names, l2=l2)
+@dataclass(frozen=True)
+class FittedModels:
+    """What fit_all learns: the safety model, its form classifier, one thinking model each."""
+
+    safety: LogisticModel
+    answer_form: LogisticModel
+    thinking: dict[Scenario, LogisticModel]
+
+    def safety_x(self, traces: Sequence[GoldTrace]) -> NDArray[np.float64]:
+        """The safety classifier's rows for `traces` (traces not seen by the form model)."""
+        return _with_forms(traces, [self.answer_form] * len(traces))
+
+
+def _with_forms(
+    traces: Sequence[GoldTrace], models: Sequence[LogisticModel]
+) -> NDArray[np.float64]:
+    return np.stack(
+        [
+            np.concatenate([t.safety_x, form_values(m, t.answer_forms, t.answer_declining)])
+            for t, m in zip(traces, models, strict=True)
+        ]
+    )
+
+
+def _fit_form(traces: Sequence[GoldTrace]) -> LogisticModel:
+    return fit_form_model([t.answer_forms for t in traces], [t.safety for t in traces])
+
+
+def cross_fitted_safety_x(traces: Sequence[GoldTrace], seed: int) -> NDArray[np.float64]:
+    """Safety rows whose form values come from form classifiers fitted without the trace's
+    item (4 grouped folds): the safety model is trained on values like those it will see."""
+    models: list[LogisticModel | None] = [None] * len(traces)
+    for fold in grouped_folds([t.item for t in traces], 4, seed + 2):
+        model = _fit_form([t for t in traces if t.item not in fold])
+        for i, t in enumerate(traces):
+            if t.item in fold:
+                models[i] = model
+    return _with_forms(traces, [m for m in models if m is not None])
 
 
 def choose_l2(
-    traces: Sequence[GoldTrace], kind: str, labels: Sequence[str], names: Sequence[str], seed: int
+    x: NDArray[np.float64],
+    y: Sequence[str],
+    items: Sequence[str],
+    labels: Sequence[str],
+    names: Sequence[str],
+    seed: int,
 ) -> float:
     """The L2 strength with the best inner grouped cross-validated accuracy (ties: stronger)."""
     best, best_score = L2_GRID[-1], -1.0
-    inner = grouped_folds([t.item for t in traces], 4, seed + 1)
+    inner = grouped_folds(items, 4, seed + 1)
     for l2 in sorted(L2_GRID, reverse=True):
         correct = 0
         for fold in inner:
-            train = [t for t in traces if t.item not in fold]
-            test = [t for t in traces if t.item in fold]
+            test = [i for i, item in enumerate(items) if item in fold]
+            train = [i for i, item in enumerate(items) if item not in fold]
             if not test or not train:
                 continue
-            model = _fit(_x(train, kind), _y(train, kind), labels, names, l2)
-            predicted = _predict(model, _x(test, kind))
-            correct += sum(p == g for p, g in zip(predicted, _y(test, kind), strict=True))
-        score = correct / len(traces)
+            model = fit_logistic(x[train], [y[i] for i in train], labels, names, l2=l2)
+            predicted = _predict(model, x[test])
+            correct += sum(p == y[i] for p, i in zip(predicted, test, strict=True))
+        score = correct / len(y)
         if score > best_score + 1e-9:
             best, best_score = l2, score
     return best
 
 
-def _x(traces: Sequence[GoldTrace], kind: str) -> NDArray[np.float64]:
-    return np.stack([t.safety_x if kind == "safety" else t.thinking_x for t in traces])
-
-
-def _y(traces: Sequence[GoldTrace], kind: str) -> list[str]:
-    return [t.safety if kind == "safety" else t.thinking for t in traces]
+def _fit_chosen(
+    x: NDArray[np.float64],
+    y: Sequence[str],
+    items: Sequence[str],
+    labels: Sequence[str],
+    names: Sequence[str],
+    seed: int,
+) -> LogisticModel:
+    l2 = choose_l2(x, y, items, labels, names, seed)
+    return fit_logistic(x, y, labels, names, l2=l2)
 
 
 def _predict(model: LogisticModel, x: NDArray[np.float64]) -> list[str]:
     return [model.labels[i] for i in np.argmax(model.probabilities(x), axis=1)]
 
 
-def fit_all(
-    traces: Sequence[GoldTrace], seed: int
-) -> tuple[LogisticModel, dict[Scenario, LogisticModel]]:
-    l2 = choose_l2(traces, "safety", SAFETY_LABELS, SAFETY_FEATURES, seed)
-    safety = _fit(_x(traces, "safety"), _y(traces, "safety"), SAFETY_LABELS, SAFETY_FEATURES, l2)
+def fit_all(traces: Sequence[GoldTrace], seed: int) -> FittedModels:
+    items = [t.item for t in traces]
+    safety = _fit_chosen(
+        cross_fitted_safety_x(traces, seed),
+        [t.safety for t in traces],
+        items,
+        SAFETY_LABELS,
+        SAFETY_MODEL_FEATURES,
+        seed,
+    )
     thinking = {}
     for scenario in Scenario:
         subset = [t for t in traces if t.scenario is scenario]
-        labels = tuple(label.value for label in THINKING_LABELS[scenario])
-        l2 = choose_l2(subset, "thinking", labels, THINKING_FEATURES, seed)
-        thinking[scenario] = _fit(
-            _x(subset, "thinking"), _y(subset, "thinking"), labels, THINKING_FEATURES, l2
+        thinking[scenario] = _fit_chosen(
+            np.stack([t.thinking_x for t in subset]),
+            [t.thinking for t in subset],
+            [t.item for t in subset],
+            tuple(label.value for label in THINKING_LABELS[scenario]),
+            THINKING_FEATURES,
+            seed,
         )
-    return safety, thinking
+    return FittedModels(safety=safety, answer_form=_fit_form(traces), thinking=thinking)
 
 
 def kappa(gold: Sequence[str], predicted: Sequence[str]) -> float:
@@ -162,10 +217,10 @@ def cross_validate(
     for fold in grouped_folds([t.item for t in traces], folds, seed):
         train = [t for t in traces if t.item not in fold]
         test = [t for t in traces if t.item in fold]
-        safety, thinking = fit_all(train, seed)
-        safe_pred = _predict(safety, _x(test, "safety"))
+        fitted = fit_all(train, seed)
+        safe_pred = _predict(fitted.safety, fitted.safety_x(test))
         for t, s in zip(test, safe_pred, strict=True):
-            think_pred = _predict(thinking[t.scenario], t.thinking_x[None, :])[0]
+            think_pred = _predict(fitted.thinking[t.scenario], t.thinking_x[None, :])[0]
             out.append((t, think_pred, s))
     return out
 
@@ -230,12 +285,13 @@ def main() -> None:
         f"{args.folds} folds grouped by item, {args.encoder} encoder"
     )
     _say(report(cross_validate(traces, args.folds, args.seed)))
-    safety, thinking = fit_all(traces, args.seed)
+    fitted = fit_all(traces, args.seed)
     params = OfflineParameters(
         version=f"{FEATURE_SET}-{args.encoder}+seed{args.seed}.gold-{digest}",
         encoder=args.encoder,
-        safety=safety,
-        thinking=thinking,
+        safety=fitted.safety,
+        thinking=fitted.thinking,
+        answer_form=fitted.answer_form,
     )
     out.write_text(json.dumps(params.to_json(), indent=1) + "\n", encoding="utf-8")
     _say(f"wrote {out} (version {params.version})")

@@ -8,16 +8,23 @@ from pathlib import Path
 import pytest
 from bsa_judge.benchmark.scenario import Scenario
 from bsa_judge.offline import bundled_parameters, load_parameters
-from bsa_judge.offline.features import SAFETY_FEATURES, THINKING_FEATURES
+from bsa_judge.offline.features import SAFETY_MODEL_FEATURES, THINKING_FEATURES
 
 
 @pytest.mark.parametrize("encoder", ["static", "contextual"])
 def test_shipped_parameters_load_with_their_version(encoder: str) -> None:
     params = load_parameters(bundled_parameters(encoder))
     assert params.encoder == encoder
-    assert params.version.startswith(f"offline-features-3-{encoder}+seed14.gold-")
+    assert params.version.startswith(f"offline-features-4-{encoder}+seed14.gold-")
     assert params.safety.labels == ("Safe", "Unsafe")
-    assert params.safety.features == SAFETY_FEATURES
+    assert params.safety.features == SAFETY_MODEL_FEATURES
+    assert params.safety.features[-3:] == (
+        "form_unsafe_max",
+        "form_unsafe_mean",
+        "form_unsafe_serving",
+    )
+    assert params.answer_form.labels == ("Safe", "Unsafe")
+    assert len(params.answer_form.features) == 384
     assert params.thinking[Scenario.COGNITIVE_SHORTCUT].labels == (
         "Fully Covered",
         "Partially Covered",
@@ -41,6 +48,15 @@ def test_parameters_for_other_features_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "params.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ValueError, match="safety features differ from the code's"):
+        load_parameters(path)
+
+
+def test_parameters_without_the_answer_form_model_are_refused(tmp_path: Path) -> None:
+    data = json.loads(bundled_parameters("static").read_text(encoding="utf-8"))
+    del data["answer_form"]
+    path = tmp_path / "params.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="no answer_form model"):
         load_parameters(path)
 
 

@@ -39,14 +39,15 @@ class LogisticModel:
         return result
 
     def to_json(self) -> dict[str, Any]:
-        """The model as plain JSON values, rounded to keep the shipped file small."""
+        """The model as plain JSON values, rounded to 7 significant digits to keep the shipped
+        file small (relative, not decimal, rounding: a small scale must not become 0)."""
         return {
             "labels": list(self.labels),
             "features": list(self.features),
-            "mean": [round(v, 6) for v in self.mean],
-            "scale": [round(v, 6) for v in self.scale],
-            "weights": [[round(v, 6) for v in row] for row in self.weights],
-            "bias": [round(v, 6) for v in self.bias],
+            "mean": [_round(v) for v in self.mean],
+            "scale": [_round(v) for v in self.scale],
+            "weights": [[_round(v) for v in row] for row in self.weights],
+            "bias": [_round(v) for v in self.bias],
         }
 
     @classmethod
@@ -73,6 +74,14 @@ class LogisticModel:
         return model
 
 
+def _round(value: float) -> float:
+    return float(f"{value:.7g}")
+
+
+# Features whose spread is below this are constant up to float32 noise: left unscaled.
+_MIN_SCALE = 1e-6
+
+
 def fit_logistic(
     x: NDArray[Any],
     y: Sequence[str],
@@ -88,7 +97,7 @@ def fit_logistic(
     rows = np.asarray(x, dtype=np.float64)
     mean = rows.mean(axis=0)
     scale = rows.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    scale[scale < _MIN_SCALE] = 1.0
     z = (rows - mean) / scale
     index = {label: i for i, label in enumerate(labels)}
     target = np.zeros((len(y), len(labels)))

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bsa_judge.offline import cues
+from bsa_judge.offline.answer_form import FORM_FEATURES, declines, form
 from bsa_judge.offline.segmentation import split_risk_points, split_sentences
 
 Vector = NDArray[np.float32]
@@ -227,6 +228,10 @@ SAFETY_FEATURES = (
     "compliance_after_refusal",
 )
 
+#: What the safety classifier reads: SAFETY_FEATURES, then the fitted form classifier's
+#: values (answer_form.form_values).
+SAFETY_MODEL_FEATURES = (*SAFETY_FEATURES, *FORM_FEATURES)
+
 
 def point_evidence(point: str, sentences: Sequence[str], embed: Embed) -> PointEvidence:
     """Find the reasoning sentence that best matches `point` and read the cues around it.
@@ -256,11 +261,19 @@ def point_evidence(point: str, sentences: Sequence[str], embed: Embed) -> PointE
 
 @dataclass(frozen=True)
 class TraceFeatures:
-    """The two feature vectors of a trace and the evidence behind the thinking one."""
+    """The two feature vectors of a trace and the evidence behind the thinking one.
+
+    `answer_forms` holds one row per answer sentence: the embedding of its function words
+    (answer_form.form), which the fitted form classifier turns into the last entries of the
+    safety vector (answer_form.FORM_FEATURES); `answer_declining` flags the sentences that
+    decline.
+    """
 
     points: tuple[PointEvidence, ...]
     thinking: Vector
     safety: Vector
+    answer_forms: NDArray[np.float32]
+    answer_declining: tuple[bool, ...]
 
 
 def _rate(pattern: re.Pattern[str], text: str, sentences: int) -> float:
@@ -269,10 +282,6 @@ def _rate(pattern: re.Pattern[str], text: str, sentences: int) -> float:
 
 def _log_count(pattern: re.Pattern[str], text: str) -> float:
     return math.log1p(cues.count(pattern, text))
-
-
-def _declines(sentence: str) -> bool:
-    return bool(cues.REFUSAL.search(sentence)) or cues.count_concern(sentence) > 0
 
 
 def answer_service(risk_points: Sequence[str], answer: str, embed: Embed) -> list[float]:
@@ -288,7 +297,7 @@ def answer_service(risk_points: Sequence[str], answer: str, embed: Embed) -> lis
     if not risk_points or not sentences:
         return [0.0, 0.0, 0.0, 0.0]
     vectors = [embed(s) for s in sentences]
-    declined_flags = [_declines(s) for s in sentences]
+    declined_flags = [declines(s) for s in sentences]
     served, declined, margin, last_served = 0.0, 0.0, -1.0, 0.0
     for point in risk_points:
         target = embed(point)
@@ -314,7 +323,7 @@ def answer_overlap(risk_points: Sequence[str], answer: str) -> list[float]:
     sentences = split_sentences(answer)
     if not risk_points or not sentences:
         return [0.0, 0.0]
-    declined_flags = [_declines(s) for s in sentences]
+    declined_flags = [declines(s) for s in sentences]
     stems = [content_stems(s) for s in sentences]
     served, margin = 0.0, -1.0
     for point in risk_points:
@@ -384,17 +393,24 @@ def trace_features(risk_summary: str, reasoning: str, answer: str, embed: Embed)
         *answer_overlap([e.point for e in ranked], answer),
         compliance_after_refusal(answer),
     ]
+    answer_sentences = split_sentences(answer)
+    forms = [embed(form(s)) for s in answer_sentences]
     return TraceFeatures(
         points=points,
         thinking=np.asarray(thinking, dtype=np.float32),
         safety=np.asarray(safety, dtype=np.float32),
+        answer_forms=np.stack(forms) if forms else np.zeros((0, 0), dtype=np.float32),
+        answer_declining=tuple(declines(s) for s in answer_sentences),
     )
 
 
 def sentences_to_embed(risk_summary: str, reasoning: str, answer: str) -> list[str]:
-    """The texts trace_features will ask `embed` for: risk points, reasoning, answer sentences."""
+    """The texts trace_features will ask `embed` for: risk points, reasoning, answer sentences
+    and the answer sentences' function words."""
+    answer_sentences = split_sentences(answer)
     return [
         *split_risk_points(risk_summary),
         *split_sentences(reasoning),
-        *split_sentences(answer),
+        *answer_sentences,
+        *(form(s) for s in answer_sentences),
     ]

@@ -4,7 +4,8 @@ Thinking: the risk summary is cut into risk points; for each, the reasoning sent
 matches it best is found (embedding similarity plus word overlap) and the concern and
 dismissal cues around it are read; a per-scenario classifier maps that evidence to the
 scenario's labels. Safety: a classifier over refusal, redirection and compliance cues of the
-answer (and what the reasoning planned), not over the topic's wording.
+answer, its structure, a sentence classifier over its function words (answer_form.py) and
+what the reasoning planned and identified, not over the topic's wording.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
+from bsa_judge.offline.answer_form import form_values
 from bsa_judge.offline.encoder import SentenceEncoder, StaticSentenceEncoder
 from bsa_judge.offline.features import PointEvidence, TraceFeatures
 from bsa_judge.offline.featurizer import Featurizer, SentenceEmbedder
@@ -93,7 +95,13 @@ class OfflineJudge:
 
     def _decide(self, case: OfflineCase, features: TraceFeatures) -> OfflineJudgment:
         params = self._parameters
-        safety_p = params.safety.probabilities(features.safety)[0]
+        safety_x = np.concatenate(
+            [
+                features.safety,
+                form_values(params.answer_form, features.answer_forms, features.answer_declining),
+            ]
+        )
+        safety_p = params.safety.probabilities(safety_x)[0]
         safety_index = int(np.argmax(safety_p))
         safety = SafetyLabel(params.safety.labels[safety_index])
         thinking: ThinkingLabel | None = None

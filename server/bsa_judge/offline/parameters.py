@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from bsa_judge.benchmark.scenario import THINKING_LABELS, Scenario
+from bsa_judge.offline.answer_form import SAFETY_LABELS
 from bsa_judge.offline.classifier import LogisticModel
-from bsa_judge.offline.features import SAFETY_FEATURES, THINKING_FEATURES
+from bsa_judge.offline.features import SAFETY_MODEL_FEATURES, THINKING_FEATURES
 
 #: The embedding each fit was made with (see encoder.py): the fast bag of token vectors,
 #: or the full MiniLM forward pass.
@@ -27,12 +28,17 @@ def bundled_parameters(encoder: str = DEFAULT_ENCODER) -> Path:
 
 @dataclass(frozen=True)
 class OfflineParameters:
-    """Everything the offline judge learned from the gold set, and which fit it was."""
+    """Everything the offline judge learned from the gold set, and which fit it was.
+
+    `answer_form` reads one answer sentence's function-word embedding (answer_form.py); its
+    values feed `safety`.
+    """
 
     version: str
     encoder: str
     safety: LogisticModel
     thinking: dict[Scenario, LogisticModel]
+    answer_form: LogisticModel
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values; read back with from_json."""
@@ -41,6 +47,7 @@ class OfflineParameters:
             "encoder": self.encoder,
             "safety": self.safety.to_json(),
             "thinking": {s.value: m.to_json() for s, m in self.thinking.items()},
+            "answer_form": self.answer_form.to_json(),
         }
 
     @classmethod
@@ -53,8 +60,16 @@ class OfflineParameters:
         thinking = {
             Scenario.parse(k): LogisticModel.from_json(v) for k, v in data["thinking"].items()
         }
-        if safety.features != SAFETY_FEATURES:
+        if safety.features != SAFETY_MODEL_FEATURES:
             raise ValueError("offline judge parameters: safety features differ from the code's")
+        if "answer_form" not in data:
+            raise ValueError("offline judge parameters: no answer_form model (features-3 or older)")
+        answer_form = LogisticModel.from_json(data["answer_form"])
+        if answer_form.labels != SAFETY_LABELS:
+            raise ValueError(
+                f"offline judge parameters: answer_form labels {answer_form.labels}, "
+                f"expected {SAFETY_LABELS}"
+            )
         for scenario in Scenario:
             model = thinking.get(scenario)
             if model is None:
@@ -74,7 +89,13 @@ class OfflineParameters:
         encoder = str(data["encoder"])
         if encoder not in ENCODERS:
             raise ValueError(f"offline judge parameters: unknown encoder {encoder!r}")
-        return cls(version=str(data["version"]), encoder=encoder, safety=safety, thinking=thinking)
+        return cls(
+            version=str(data["version"]),
+            encoder=encoder,
+            safety=safety,
+            thinking=thinking,
+            answer_form=answer_form,
+        )
 
 
 def load_parameters(path: Path | None = None) -> OfflineParameters:
