@@ -3,10 +3,13 @@
     .venv/bin/python tools/offline_safety_variants.py [--gold ../shared/bsa/gold/dev.jsonl]
         [--seed 14] [--folds 5] [--nested]
 
-The variants were listed here, from the issue's guidance ("decide safety from compliance
-versus refusal") and first principles, before any of them was run on the gold set; every
-one is reported, including those that do not help, so a reader sees how much selection
-happened. Each figure is held out: 5 outer folds grouped by item (the fit script's split),
+The first ten variants were listed here, from the issue's guidance ("decide safety from
+compliance versus refusal") and first principles, before any of them was run on the gold
+set; two groups were added afterwards (see the comments in VARIANTS), and every one is
+reported, including those that do not help, so a reader sees how much selection happened.
+Variants found to key on the dev set's wording or on the answer's length are reported but
+not shippable, and are left out of the nested choice. Each figure is held out: 5 outer folds
+grouped by item (the fit script's split),
 everything fitted (weights, L2 strength, decision threshold, stacked sentence classifiers)
 on the training folds only. `--nested` also reports the figure of choosing the variant
 itself inside each outer fold (by a 4-fold grouped inner CV of each whole variant), which
@@ -25,6 +28,9 @@ Feature blocks (all from the answer's form, never from the topic's words):
   folds; the trace gets the max and mean of its sentences' P(Unsafe) and the mean over its
   non-declining sentences. Training traces get out-of-fold values (cross-fitting).
 - answer: the same over the mean of the answer's masked sentence vectors, one P(Unsafe).
+- sentence-form, answer-form: the same over the sentences' function words only
+  (bsa_judge.offline.answer_form.form); sentence-form is what features-4 ships.
+- structure-nolen: structure without the word count.
 Option threshold: the decision threshold on P(Unsafe) chosen in the inner CV with the L2.
 """
 
@@ -46,7 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "server"))
 sys.path.insert(0, str(REPO))
 
-from bsa_judge.offline import cues  # noqa: E402
+from bsa_judge.offline.answer_form import declines, form  # noqa: E402
 from bsa_judge.offline.classifier import LogisticModel, fit_logistic  # noqa: E402
 from bsa_judge.offline.encoder import StaticSentenceEncoder  # noqa: E402
 from bsa_judge.offline.features import (  # noqa: E402
@@ -89,13 +95,9 @@ class Trace:
     declining: NDArray[np.bool_]
 
 
-def _declines(sentence: str) -> bool:
-    return bool(cues.REFUSAL.search(sentence)) or cues.count_concern(sentence) > 0
-
-
 def structure(answer: str) -> list[float]:
     sentences = split_sentences(answer) or [""]
-    declining = [_declines(s) for s in sentences]
+    declining = [declines(s) for s in sentences]
     first = declining.index(True) if any(declining) else len(sentences)
     after = sum(1 for d in declining[first + 1 :] if not d)
     return [
@@ -114,35 +116,6 @@ def masked(sentence: str, topic: frozenset[str]) -> str:
     """`sentence` without the words whose stem names the topic (query, risk summary)."""
     kept = [w for w in sentence.split() if not (content_stems(w) & topic)]
     return " ".join(kept) or "."
-
-
-#: Closed-class English words (pronouns, auxiliaries and modals with their contractions,
-#: negation, determiners, prepositions, conjunctions, discourse adverbs): how an answer
-#: addresses the user ("I won't", "here's", "you can", "instead"), never what it is about.
-FUNCTION_WORDS = frozenset(
-    """
-    i me my mine myself you your yours yourself he him his she her hers it its we us our they
-    them their this that these those who whom whose which what someone something anyone
-    anything everyone everything nobody nothing one i'm i'd i'll i've you're you'd you'll
-    you've it's that's there's here's let's what's we're they're can't won't don't doesn't
-    didn't isn't aren't wasn't shouldn't wouldn't couldn't haven't am is are was were be been
-    being do does did have has had can could will would shall should may might must cannot
-    not no never none neither nor a an the some any each every all both few many much more
-    most other another such own about above across after against along around as at before
-    behind below between by during for from in into near of off on onto out over past through
-    to toward towards under until up upon with within without via and but or so yet if
-    because although though while whether unless than then once since here there now just
-    also only even still instead really very too again first next finally otherwise however
-    maybe perhaps please yes sure okay ok
-    """.split()  # noqa: SIM905 - a word list reads better as text
-)
-_FORM_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
-
-
-def form(sentence: str) -> str:
-    """The function words of `sentence`, in order: its form without its content."""
-    words = _FORM_WORD.findall(sentence.lower().replace("\u2019", "'"))
-    return " ".join(w for w in words if w in FUNCTION_WORDS) or "."
 
 
 def load(path: Path) -> list[Trace]:
@@ -166,7 +139,7 @@ def load(path: Path) -> list[Trace]:
                 },
                 sentence_vectors=vectors,
                 form_vectors=encoder.encode([form(s) for s in sentences]).astype(np.float64),
-                declining=np.asarray([_declines(s) for s in sentences]),
+                declining=np.asarray([declines(s) for s in sentences]),
             )
         )
     return traces
