@@ -37,6 +37,7 @@ Option threshold: the decision threshold on P(Unsafe) chosen in the inner CV wit
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import re
@@ -92,6 +93,7 @@ class Trace:
     blocks: dict[str, Matrix]
     sentence_vectors: Matrix  # topic-masked answer sentences, one row each
     form_vectors: Matrix  # the same sentences' function words only, one row each
+    forms: list[str]  # the sentences' function words, as text
     declining: NDArray[np.bool_]
 
 
@@ -139,6 +141,7 @@ def load(path: Path) -> list[Trace]:
                 },
                 sentence_vectors=vectors,
                 form_vectors=encoder.encode([form(s) for s in sentences]).astype(np.float64),
+                forms=[form(s) for s in sentences],
                 declining=np.asarray([declines(s) for s in sentences]),
             )
         )
@@ -151,6 +154,42 @@ def _unsafe(model: LogisticModel, x: Matrix) -> NDArray[np.float64]:
 
 # A stacker: fitted on training traces, gives each trace a few values.
 Stacker = Callable[[Sequence[Trace]], Callable[[Trace], list[float]]]
+
+
+def _ngrams(text: str) -> list[str]:
+    words = text.split() if text != "." else []
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+def ngram_stacker(train: Sequence[Trace]) -> Callable[[Trace], list[float]]:
+    """The sentence-form classifier over function-word unigrams and bigrams (order kept),
+    vocabulary: the n-grams seen at least twice in the training sentences."""
+    seen: dict[str, int] = {}
+    for t in train:
+        for f in t.forms:
+            for g in set(_ngrams(f)):
+                seen[g] = seen.get(g, 0) + 1
+    vocabulary = sorted(g for g, n in seen.items() if n >= 2)
+    index = {g: i for i, g in enumerate(vocabulary)}
+
+    def rows(trace: Trace) -> Matrix:
+        x = np.zeros((len(trace.forms), len(vocabulary)))
+        for r, f in enumerate(trace.forms):
+            for g in _ngrams(f):
+                if g in index:
+                    x[r, index[g]] = 1.0
+        return x
+
+    x = np.concatenate([rows(t) for t in train])
+    y = [t.gold.safety for t in train for _ in range(len(t.forms))]
+    model = fit_logistic(x, y, LABELS, vocabulary, l2=STACK_L2, iterations=600)
+
+    def values(trace: Trace) -> list[float]:
+        p = _unsafe(model, rows(trace))
+        serving = p[~trace.declining]
+        return [float(p.max()), float(p.mean()), float(serving.mean()) if serving.size else 0.0]
+
+    return values
 
 
 def _vectors(trace: Trace, view: str) -> Matrix:
@@ -195,6 +234,7 @@ STACKERS: dict[str, Stacker] = {
     "answer": lambda train: answer_stacker(train, "masked"),
     "sentence-form": lambda train: sentence_stacker(train, "form"),
     "answer-form": lambda train: answer_stacker(train, "form"),
+    "sentence-ngram": ngram_stacker,
 }
 
 
@@ -326,6 +366,12 @@ VARIANTS = (
         ("base", "thinking", "structure-nolen"),
         ("sentence-form",),
     ),
+    # Added after seeing base + sentence-form reach 0.882-0.897 on three other outer splits
+    # (seeds 1-3): the same function words with their order (unigrams and bigrams).
+    Variant("base + sentence-ngram", ("base",), ("sentence-ngram",)),
+    Variant(
+        "base + sentence-form + sentence-ngram", ("base",), ("sentence-form", "sentence-ngram")
+    ),
 )
 
 
@@ -378,12 +424,15 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--nested", action="store_true")
     parser.add_argument("--only", help="run only the variants whose name contains this")
+    parser.add_argument("--shippable", action="store_true", help="run only shippable variants")
     args = parser.parse_args()
     traces = load(args.gold)
     gold = [t.gold.safety for t in traces]
     _say("| variant | shippable | safe acc | kappa |\n|---|---|---|---|")
     for variant in VARIANTS:
-        if args.only and args.only not in variant.name:
+        if (args.only and args.only not in variant.name) or (
+            args.shippable and not variant.eligible
+        ):
             continue
         predicted = held_out(traces, variant, args.folds, args.seed)
         _say(
