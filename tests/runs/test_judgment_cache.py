@@ -5,6 +5,7 @@ from __future__ import annotations
 from bsa_judge.benchmark.scenario import SafetyLabel
 from bsa_judge.judging.cache import LruJudgmentCache
 from bsa_judge.judging.judgment import JudgmentKind
+from bsa_judge.runs.group_commit import GroupCommit
 from bsa_judge.runs.judgment_cache import StoredJudgmentCache, TieredJudgmentCache
 from bsa_judge.runs.sql import SqlRunStore
 from bsa_judge.runs.store import RunStore
@@ -14,7 +15,7 @@ from tests.runs.examples import judgment, new_run_id
 
 def replica(store: RunStore) -> tuple[LruJudgmentCache, TieredJudgmentCache]:
     lru = LruJudgmentCache(10)
-    return lru, TieredJudgmentCache(lru, StoredJudgmentCache(store))
+    return lru, TieredJudgmentCache(lru, StoredJudgmentCache(GroupCommit(store)))
 
 
 async def test_a_judgment_cached_by_one_replica_is_found_by_another(
@@ -39,7 +40,7 @@ async def test_a_judgment_cached_by_one_replica_is_found_by_another(
 
 async def test_the_stored_cache_keeps_the_first_judgment_under_a_key(store: RunStore) -> None:
     key = f"{new_run_id()}-sha256"
-    cache = StoredJudgmentCache(store)
+    cache = StoredJudgmentCache(GroupCommit(store))
     safe = judgment(JudgmentKind.SAFETY, SafetyLabel.SAFE)
     await cache.put(key, safe)
     await cache.put(key, judgment(JudgmentKind.SAFETY, SafetyLabel.UNSAFE))

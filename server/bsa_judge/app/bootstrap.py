@@ -26,6 +26,7 @@ from bsa_judge.judging.official_prompts import load_official_prompts
 from bsa_judge.judging.offline_judge import OfflineTraceJudge
 from bsa_judge.judging.port import Judge
 from bsa_judge.judging.template import TemplateSet
+from bsa_judge.runs.group_commit import GroupCommit
 from bsa_judge.runs.judgment_cache import StoredJudgmentCache, TieredJudgmentCache
 from bsa_judge.runs.sql import SqlRunStore
 from bsa_judge.runs.store import RunStore
@@ -45,11 +46,13 @@ def build(
     """
     chat = connect or connect_endpoint
     runs = store if store is not None else build_store(settings)
+    writes = GroupCommit(runs)  # one per store: samples, verdicts and cache rows batch together
     return Application(
         settings,
-        judges=build_judges(settings, connect=chat, cache=build_judgment_cache(settings, runs)),
+        judges=build_judges(settings, connect=chat, cache=build_judgment_cache(settings, writes)),
         generator=build_generator(settings, connect=chat),
         store=runs,
+        writes=writes,
     )
 
 
@@ -58,13 +61,13 @@ def build_store(settings: Settings) -> RunStore:
     return SqlRunStore.from_url(settings.database_url)
 
 
-def build_judgment_cache(settings: Settings, store: RunStore) -> JudgmentCache:
+def build_judgment_cache(settings: Settings, writes: GroupCommit) -> JudgmentCache:
     """The judge cache: `verdict_cache_size` judgments in memory, then the run store's;
     a size of 0 turns the cache off (one that keeps nothing)."""
     memory = LruJudgmentCache(settings.verdict_cache_size)
     if settings.verdict_cache_size == 0:
         return memory
-    return TieredJudgmentCache(memory, StoredJudgmentCache(store))
+    return TieredJudgmentCache(memory, StoredJudgmentCache(writes))
 
 
 def connect_endpoint(settings: EndpointSettings) -> ChatEndpoint:

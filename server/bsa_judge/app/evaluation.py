@@ -32,6 +32,7 @@ from bsa_judge.generation.sampler import Sample
 from bsa_judge.judging.judgment import Verdict
 from bsa_judge.judging.port import Judge
 from bsa_judge.judging.trace import Trace
+from bsa_judge.runs.group_commit import GroupCommit
 from bsa_judge.runs.run import Run, RunNotFound, RunRecord, RunStatus, SampleKey
 from bsa_judge.runs.store import RunStore
 
@@ -73,6 +74,7 @@ class RunEvaluation:
     def __init__(
         self,
         store: RunStore,
+        writes: GroupCommit,
         judges: JudgePanel,
         generate: Generate,
         judge_trace: JudgeTrace,
@@ -83,6 +85,7 @@ class RunEvaluation:
         clock: Clock = utc_now,
     ) -> None:
         self.store = store
+        self.writes = writes  # the per-sample writes, committed in batches
         self.record_verdict = record_verdict  # for the verdicts made here (NOT_JUDGED)
         self.judges = judges
         self.generate = generate
@@ -204,13 +207,9 @@ class RunEvaluation:
         key = SampleKey(run.run_id, item.id, sample.index)
         if not sample_stored:
             # Committed before judging: a crash while judging costs no new generation.
-            async with self.store.unit_of_work() as uow:
-                sample = await uow.runs.add_sample(key, sample)
-                await uow.commit()
+            sample = await self.writes.add_sample(key, sample)
         verdict = await self._verdict(run, item, judge, sample)
-        async with self.store.unit_of_work() as uow:
-            verdict = await uow.runs.add_verdict(key, verdict)
-            await uow.commit()
+        verdict = await self.writes.add_verdict(key, verdict)
         emit(EvaluatedSample(item.id, sample, verdict, stored=False))
 
     async def _verdict(self, run: Run, item: Item, judge: Judge, sample: Sample) -> Verdict:

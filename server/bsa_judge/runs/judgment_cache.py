@@ -1,12 +1,13 @@
 """The judge cache in the run store, shared by every replica, behind the in-process LRU.
 
     cache = TieredJudgmentCache(LruJudgmentCache(settings.verdict_cache_size),
-                               StoredJudgmentCache(store))
+                               StoredJudgmentCache(GroupCommit(store)))
 
 A judgment made through any replica is found by the others in the store; the LRU saves the
 database round trip for what this process has seen lately. A cache is an optimisation: while
 the store is unavailable, the stored cache misses and forgets (and says so in the log) rather
-than failing the judging it serves.
+than failing the judging it serves. Reads and writes go through the store's group commit, in
+the same transactions as the samples and verdicts written meanwhile.
 """
 
 from __future__ import annotations
@@ -15,23 +16,22 @@ import structlog
 
 from bsa_judge.judging.cache import JudgmentCache
 from bsa_judge.judging.judgment import Judgment
+from bsa_judge.runs.group_commit import GroupCommit
 from bsa_judge.runs.run import StoreUnavailable
-from bsa_judge.runs.store import RunStore
 
 log = structlog.get_logger(__name__)
 
 
 class StoredJudgmentCache:
-    """A JudgmentCache on the run store's judgment table (committed on every put)."""
+    """A JudgmentCache on the run store's judgment table (a put returns once committed)."""
 
-    def __init__(self, store: RunStore) -> None:
-        self._store = store
+    def __init__(self, writes: GroupCommit) -> None:
+        self._writes = writes
 
     async def get(self, key: str) -> Judgment | None:
         """The judgment stored under `key`, if any (none while the store is unavailable)."""
         try:
-            async with self._store.unit_of_work() as uow:
-                return await uow.runs.get_judgment(key)
+            return await self._writes.get_judgment(key)
         except StoreUnavailable as error:
             log.warning("verdict_cache_unavailable", operation="get", error=str(error))
             return None
@@ -39,9 +39,7 @@ class StoredJudgmentCache:
     async def put(self, key: str, judgment: Judgment) -> None:
         """Store `judgment` under `key`; a judgment already stored there is kept."""
         try:
-            async with self._store.unit_of_work() as uow:
-                await uow.runs.add_judgment(key, judgment)
-                await uow.commit()
+            await self._writes.add_judgment(key, judgment)
         except StoreUnavailable as error:
             log.warning("verdict_cache_unavailable", operation="put", error=str(error))
 
