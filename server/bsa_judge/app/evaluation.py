@@ -5,7 +5,9 @@ request, for SUBMITTED runs), and each sample is stored, judged and its verdict 
 moment it exists, without waiting for the item's other samples. A sample and its verdict
 are reported only once committed; what is stored already is reported as stored and costs no
 model call, so a run resumes by sending its items again. A sample whose generation failed
-gets a NOT_JUDGED verdict (failures are kept: sending the item again does not retry them).
+gets a NOT_JUDGED verdict; sending the item of a generated run again retries it (a new
+generation replaces the failed sample in the store, see RunRepository.add_sample). A usable
+stored sample is never generated again.
 
 An item that cannot be evaluated (a bad field, an unknown run) is answered by one
 `ItemRefused` naming the field, and the stream goes on. The store being unavailable ends the
@@ -24,7 +26,7 @@ from bsa_judge.app.judges import JudgePanel
 from bsa_judge.app.runs import Clock, utc_now
 from bsa_judge.benchmark.item import Item
 from bsa_judge.benchmark.run import RunItem, SampleSource, SubmittedSample
-from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
+from bsa_judge.benchmark.status import FAILED_SAMPLES, JudgmentStatus, SampleStatus
 from bsa_judge.chat.model import ReasoningSource
 from bsa_judge.errors import FailedPrecondition, FieldViolation, InvalidInput, NotFound
 from bsa_judge.generation.generator import GenerationRequest
@@ -36,8 +38,8 @@ from bsa_judge.runs.group_commit import GroupCommit
 from bsa_judge.runs.run import Run, RunNotFound, RunRecord, RunStatus, SampleKey
 from bsa_judge.runs.store import RunStore
 
-#: Samples without a completion: nothing to judge.
-UNJUDGEABLE = frozenset({SampleStatus.UPSTREAM_ERROR, SampleStatus.TIMEOUT})
+#: Samples without a completion: nothing to judge (retried when a generated run resumes).
+UNJUDGEABLE = FAILED_SAMPLES
 
 Generate = Callable[[GenerationRequest], AsyncGenerator[Sample, None]]
 JudgeTrace = Callable[[Trace, Judge], Awaitable[Verdict]]
@@ -146,7 +148,9 @@ class RunEvaluation:
         try:
             for index in indices:
                 record = stored.get(index)
-                if record is not None and record.sample is not None:
+                if record is not None and _retried(record, submitted is None):
+                    missing.append(index)  # generated again, replacing the failed sample
+                elif record is not None and record.sample is not None:
                     if record.verdict is not None:
                         emit(EvaluatedSample(item.id, record.sample, record.verdict, stored=True))
                     else:  # stored, then the judging broke off: judge it now
@@ -380,6 +384,11 @@ def _submitted_samples(samples: tuple[SubmittedSample, ...]) -> dict[int, Sample
             latency_s=0.0,
         )
     return result
+
+
+def _retried(record: RunRecord, generated: bool) -> bool:
+    """A stored sample of a generated run whose generation failed: generate it again."""
+    return generated and record.sample is not None and record.sample.status in UNJUDGEABLE
 
 
 def _field(error: Exception) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bsa_judge.benchmark.run import SampleSource
-from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
+from bsa_judge.benchmark.status import FAILED_SAMPLES, JudgmentStatus, SampleStatus
 from bsa_judge.generation.sampler import Sample
 from bsa_judge.judging.judgment import Judgment, Verdict
 from bsa_judge.runs import codec
@@ -79,6 +79,19 @@ _INSERTS_RETURNING_KEYS = {
     for table, key in _TABLE_KEYS
 }
 _SAMPLE_BY_KEY = _by_key(samples.c.sample)
+# A failed sample (no completion) is replaced by the next one stored under its key; the
+# status guard makes the update itself decide, so a usable sample is never overwritten.
+_REPLACE_FAILED_SAMPLE = (
+    sa.update(samples)
+    .where(
+        *(samples.c[name] == sa.bindparam(f"key_{name}") for name in _KEY),
+        samples.c.status.in_([status.value for status in FAILED_SAMPLES]),
+    )
+    .values(status=sa.bindparam("status"), sample=sa.bindparam("sample"))
+)
+_DELETE_VERDICT = sa.delete(verdicts).where(
+    *(verdicts.c[name] == sa.bindparam(name) for name in _KEY)
+)
 _VERDICT_BY_KEY = _by_key(verdicts.c.verdict)
 _JUDGMENT_BY_KEY = sa.select(judgments.c.judgment).where(
     judgments.c.cache_key == sa.bindparam("cache_key")
@@ -177,7 +190,7 @@ class SqlRunRepository(RunRepository):
 
     async def add_sample(self, key: SampleKey, sample: Sample) -> Sample:
         row = _sample_row(key, sample)
-        if await self._insert_for_run(samples, row, key.run_id):
+        if await self._insert_for_run(samples, row, key.run_id) or await self._replace_failed(row):
             return codec.sample_from_json(row["sample"])  # exactly what a read gives back
         stored = await self.get_sample(key)
         assert stored is not None  # inserted now or before, and never deleted
@@ -234,6 +247,7 @@ class SqlRunRepository(RunRepository):
             [(_key_tuple(key), _sample_row(key, sample)) for key, sample in entries],
             lambda row: codec.sample_from_json(row["sample"]),
             lambda key: self.get_sample(SampleKey(*key)),
+            self._replace_failed,
         )
 
     async def add_verdicts(self, entries: Sequence[tuple[SampleKey, Verdict]]) -> list[Verdict]:
@@ -269,6 +283,7 @@ class SqlRunRepository(RunRepository):
         keyed_rows: Sequence[tuple[_Key, dict[str, Any]]],
         decode: Callable[[dict[str, Any]], _Value],
         read_stored: Callable[[_Key], Awaitable[_Value | None]],
+        replace: Callable[[dict[str, Any]], Awaitable[bool]] | None = None,
     ) -> list[_Value]:
         """Insert-or-return for many rows: one multi-row insert that ignores taken keys and
         returns the keys it wrote; a read of the stored row for each key it did not write.
@@ -286,13 +301,25 @@ class SqlRunRepository(RunRepository):
         written = {tuple(row) for row in result}
         stored: dict[_Key, _Value] = {}
         for key, row in first.items():
-            if key in written:
+            if key in written or (replace is not None and await replace(row)):
                 stored[key] = decode(row)  # exactly what a read gives back
             else:
                 found = await read_stored(key)
                 assert found is not None  # inserted now or before, and never deleted
                 stored[key] = found
         return [stored[key] for key, _ in keyed_rows]
+
+    async def _replace_failed(self, row: Mapping[str, Any]) -> bool:
+        """Replace the failed sample stored under the row's key (and drop its NOT_JUDGED
+        verdict); False when the stored sample is usable."""
+        values = {f"key_{name}": row[name] for name in _KEY}
+        result = await self._connection.execute(
+            _REPLACE_FAILED_SAMPLE, {**values, "status": row["status"], "sample": row["sample"]}
+        )
+        if result.rowcount != 1:
+            return False
+        await self._connection.execute(_DELETE_VERDICT, {name: row[name] for name in _KEY})
+        return True
 
     async def _insert(self, table: sa.Table, row: Mapping[str, Any], key: tuple[str, ...]) -> bool:
         """Insert the row unless its key is taken; True when this insert wrote it."""

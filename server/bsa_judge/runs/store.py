@@ -7,8 +7,9 @@ through a unit of work (the cosmicpython pattern).
 
 Leaving the block without `commit()` rolls back. Every `add_*` is insert-or-return: when the
 key is already stored, the stored value is returned unchanged and nothing is written, so two
-callers racing on one key get the same answer. A caller reports a sample or verdict only after
-`commit()` returned.
+callers racing on one key get the same answer. The one exception: a failed sample (a
+generation without a completion) is replaced by the next sample stored under its key. A
+caller reports a sample or verdict only after `commit()` returned.
 """
 
 from __future__ import annotations
@@ -55,7 +56,12 @@ class RunRepository(abc.ABC):
 
     @abc.abstractmethod
     async def add_sample(self, key: SampleKey, sample: Sample) -> Sample:
-        """Store the sample under `key` unless one is stored; returns the stored one.
+        """Store the sample under `key` unless a usable one is stored; returns the stored one.
+
+        A failed sample stored under `key` (FAILED_SAMPLES: no completion) is the one thing
+        replaced: by `sample`, in one guarded update, its NOT_JUDGED verdict deleted with it,
+        so that a resumed run retries it. A usable sample is never replaced, and of callers
+        racing to replace a failed one, all get the sample that ends up stored.
 
         Raises RunNotFound when the run does not exist.
         """
