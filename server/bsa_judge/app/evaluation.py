@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bsa_judge.app.judges import JudgePanel
-from bsa_judge.app.runs import Clock, utc_now
+from bsa_judge.app.runs import Clock, mark_if_completed, utc_now
 from bsa_judge.benchmark.item import Item
 from bsa_judge.benchmark.run import RunItem, SampleSource, SubmittedSample
 from bsa_judge.benchmark.status import FAILED_SAMPLES, JudgmentStatus, SampleStatus
@@ -341,14 +341,8 @@ class RunEvaluation:
             if run.status is not RunStatus.RUNNING:
                 continue
             async with self.store.unit_of_work() as uow:
-                current = await uow.runs.get_run(run.run_id)
-                progress = await uow.runs.progress(run.run_id)
-                if (
-                    current.status is RunStatus.RUNNING
-                    and progress.items_finished >= run.spec.selection.item_count
-                ):
-                    await uow.runs.mark_run(run.run_id, RunStatus.COMPLETED, self.clock())
-                    await uow.commit()
+                await mark_if_completed(uow, await uow.runs.get_run(run.run_id), self.clock)
+                await uow.commit()
 
 
 def not_judged(item: Item, sample: Sample, model: str) -> Verdict:

@@ -375,6 +375,29 @@ async def test_progress_counts_and_the_run_completes_when_every_item_has_k_verdi
     assert view.run.finished_at is not None
 
 
+async def test_a_run_whose_last_stream_was_closed_early_reads_as_completed(
+    app: Application,
+) -> None:
+    """Two shards of one run; the second's client closes its stream as soon as it has its
+    last answer (as a killed driver would), before the stream's own end marks the run."""
+    await app.create_run(spec(item_count=2))
+    await evaluate(app, item("a"))  # the first shard, to the end of its stream
+
+    async def second_shard() -> AsyncIterator[RunItem]:
+        yield item("b")
+
+    outcomes = app.evaluate_items(second_shard())
+    answers = [await anext(outcomes) for _ in range(3)]
+    await outcomes.aclose()
+
+    assert len(answers) == 3
+    listed = await app.list_runs()
+    view = await app.get_run("r1")
+    assert [(v.run.run_id, v.run.status) for v in listed.runs] == [("r1", RunStatus.COMPLETED)]
+    assert (view.run.status, view.progress.items_finished) == (RunStatus.COMPLETED, 2)
+    assert view.run.finished_at is not None
+
+
 async def test_export_goes_by_item_id_then_sample_index(app: Application) -> None:
     await app.create_run(spec(item_count=3))
     await evaluate(app, item("item-9"), item("B"), item("item-10"))
