@@ -41,6 +41,25 @@ from bsa_judge_client.resubmission import Unanswered, resubmits
 _CALL_ENDED = (grpc.RpcError, asyncio.InvalidStateError)
 
 
+#: How long a stream's first write waits for the server's headers (see `_accepted`).
+_ACCEPT_WAIT_S = 2.0
+
+
+async def _accepted(call: Any) -> bool:
+    """Whether the server accepted the streaming `call`, waiting for its headers first.
+
+    grpc.aio reports INTERNAL "Internal error from Core" instead of the server's status when a
+    write fails because the server has already ended the call (grpc/grpc#36066): a refused
+    stream (no token, the heavy-call limit) written to at once loses its UNAUTHENTICATED.
+    The service sends its headers as soon as a bidi stream starts, so the first write waits
+    for them, or for the end of the call; a server that sends none is written to after
+    `_ACCEPT_WAIT_S`. False when the call has already ended (reading reports its status).
+    """
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(call.initial_metadata()), _ACCEPT_WAIT_S)
+    return not call.done()
+
+
 class AsyncJudgeClient:
     """asyncio client of the judge service. Use it with `async with`, or `await close()`.
 
@@ -205,6 +224,8 @@ class AsyncJudgeClient:
 
         async def send() -> None:
             try:
+                if not await _accepted(call):
+                    return
                 for message in unanswered.messages():
                     await window.acquire()
                     await call.write(message)
@@ -330,6 +351,8 @@ class AsyncJudgeClient:
 
         async def send() -> None:
             try:
+                if not await _accepted(call):
+                    return
                 async for request in _each(requests):
                     message = as_message(request, judge_pb2.EvaluateItemsRequest)
                     await window.acquire()
