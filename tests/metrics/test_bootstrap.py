@@ -70,14 +70,17 @@ def test_intervals_match_the_plain_bootstrap_within_monte_carlo_error(ratio: boo
     assert np.isnan(high[3])
 
 
-def test_cells_holding_the_same_items_resample_them_with_one_textbook_draw() -> None:
+@pytest.mark.parametrize("scale", [1, 2**22 + 1])
+def test_cells_holding_the_same_items_resample_them_with_one_textbook_draw(scale: int) -> None:
     # Pooled counts of six models over the same 40 items, and of a seventh model that holds
     # only 25 of them. The six share one draw of item indices: the textbook bootstrap's.
+    # Scaled counts keep the ratios but their sums need more than single precision.
     rng = np.random.default_rng(5)
     item = np.concatenate([np.tile(np.arange(40), 6), np.arange(25)])
     cell = np.concatenate([np.repeat(np.arange(6), 40), np.full(25, 6)])
     denominator = rng.integers(0, 4, size=len(cell)).astype(np.int64)
     numerator = rng.binomial(denominator, 0.3).astype(np.int64)
+    numerator, denominator = numerator * scale, denominator * scale
     low, high = intervals(
         numerator,
         denominator,

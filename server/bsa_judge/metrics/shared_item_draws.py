@@ -53,11 +53,15 @@ def shared_draw_ratios(
     column = chosen[cell]
     mine = column >= 0
     row = np.searchsorted(items, item[mine])
+    n = len(items)
+    # A resample's sums are at most n * the largest value: whole numbers that single
+    # precision holds exactly below 2**24 (and its products take half the time).
+    largest = max(int(numerator[mine].max()), int(denominator[mine].max()), 1)
+    exact = np.float32 if n * largest < 1 << 24 else np.float64
     # Per item: each chosen cell's numerator, then each one's denominator.
-    values = np.zeros((len(items), 2 * len(cells)))
+    values = np.zeros((n, 2 * len(cells)), dtype=exact)
     values[row, column[mine]] = numerator[mine]
     values[row, len(cells) + column[mine]] = denominator[mine]
-    n = len(items)
     ratios = np.empty((resamples, len(cells)))
     block = max(1, _BLOCK_DRAWS // n)
     for start in range(0, resamples, block):
@@ -65,7 +69,7 @@ def shared_draw_ratios(
         drawn = rng.integers(0, n, size=(rows, n))
         drawn += np.arange(0, rows * n, n)[:, None]
         times = np.bincount(drawn.ravel(), minlength=rows * n).reshape(rows, n)
-        sums = times.astype(np.float64) @ values  # integers well below 2**53: exact
+        sums = (times.astype(exact) @ values).astype(np.float64)
         numerators, denominators = sums[:, : len(cells)], sums[:, len(cells) :]
         with np.errstate(invalid="ignore", divide="ignore"):
             ratios[start : start + rows] = np.where(
