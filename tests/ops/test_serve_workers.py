@@ -154,3 +154,23 @@ async def test_a_worker_that_cannot_start_stops_the_server_with_exit_1() -> None
     assert [e.get("worker") for e in failed] == [0, 0]
     assert failed[1]["exit_code"] == 1
     assert "server_started" not in [e["event"] for e in exited.events]
+
+
+async def test_workers_drain_and_exit_when_the_supervisor_is_killed() -> None:
+    async with serve_process("--workers=2") as server:
+        workers = (await server.event("server_started"))["workers"]
+
+        server.send(signal.SIGKILL)
+
+        stopping = [
+            await server.event("server_stopping", lambda e, pid=pid: e.get("pid") == pid)
+            for pid in workers
+        ]
+        stopped = [
+            await server.event("server_stopped", lambda e, pid=pid: e.get("pid") == pid)
+            for pid in workers
+        ]
+        assert await server.exit_code() == -signal.SIGKILL
+
+    assert [event["signal"] for event in stopping] == ["SIGTERM", "SIGTERM"]
+    assert [event["worker"] for event in stopped] == [0, 1]

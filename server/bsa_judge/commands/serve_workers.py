@@ -18,6 +18,9 @@ The supervisor (this process) serves no gRPC. It:
   A worker that exits before it serves (bad settings, port taken, database unreachable)
   would fail again: the supervisor stops the others and exits 1.
 
+A worker gets SIGTERM when the supervisor dies, however it dies (Linux's parent-death
+signal), so no worker outlives it.
+
 Health is per process: the gRPC health service answers for the worker that holds the
 connection. A Kubernetes gRPC probe opens a new connection each time, so it asks one worker
 chosen by the kernel.
@@ -26,6 +29,7 @@ chosen by the kernel.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
 import os
 import signal
@@ -57,6 +61,7 @@ STOP_MARGIN_S = 10.0
 
 _STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
 _SPAWN = multiprocessing.get_context("spawn")
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def supervise(settings: Settings) -> int:
@@ -69,6 +74,7 @@ def serve_worker(settings: Settings, index: int, started: Connection) -> None:
     """A worker process: one server; sends its bound port through `started` once serving."""
     from bsa_judge.commands.serve import serve
 
+    _stop_with_supervisor()
     fields = {"worker": index, "pid": os.getpid()}
     configure_logging(settings.log_format, settings.log_level, process_fields=fields)
 
@@ -77,6 +83,17 @@ def serve_worker(settings: Settings, index: int, started: Connection) -> None:
         started.close()
 
     sys.exit(asyncio.run(serve(settings, report_port=report)))
+
+
+def _stop_with_supervisor() -> None:
+    """Have Linux send this worker SIGTERM when its supervisor dies, even by SIGKILL: it
+    drains and exits instead of holding the port with no one to stop or count it."""
+    supervisor = multiprocessing.parent_process()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+        log.warning("parent_death_signal_unavailable", errno=ctypes.get_errno())
+    if supervisor is None or os.getppid() != supervisor.pid:  # it died before that took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @dataclass
