@@ -12,14 +12,15 @@ import asyncio
 import json
 import os
 import signal
+import socket
 
 import grpc
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
 from tests.judging.harness import judge_backend, trace
 from tests.ops.scrape import Scrape, scrape
-from tests.support.serve_process import ServeProcess, serve_process, serve_until_exit
-from tools.judge_script import agreeable_judge
+from tests.support.serve_process import Event, ServeProcess, serve_process, serve_until_exit
+from tools.judge_script import agreeable_judge, held
 from tools.openai_stub import OpenAIStub
 
 JUDGE_TRACE = {
@@ -52,6 +53,11 @@ async def _answered_by(server: ServeProcess, request_id: str) -> int:
     """The pid of the worker whose `rpc` line names this request."""
     line = await server.event("rpc", lambda e: e.get("request_id") == request_id)
     return int(line["pid"])
+
+
+async def _worker_event(server: ServeProcess, name: str, pid: int) -> Event:
+    """The first event called `name` that the worker `pid` logged."""
+    return await server.event(name, lambda event: event.get("pid") == pid)
 
 
 async def _judge_calls_waiting(stub: OpenAIStub, count: int) -> None:
@@ -92,7 +98,8 @@ async def test_calls_on_new_connections_reach_both_workers_and_metrics_sum_their
 
 
 async def test_sigterm_drains_every_worker_and_the_supervisor_exits_0() -> None:
-    async with OpenAIStub(agreeable_judge(delay_s=2.0)) as stub:
+    release = asyncio.Event()
+    async with OpenAIStub(held(agreeable_judge(), release)) as stub:
         async with serve_process("--workers=2", "--grace-period-s=20", env=_judges(stub)) as server:
             workers = (await server.event("server_started"))["workers"]
             ids = [f"draining-{index}" for index in range(24)]
@@ -102,6 +109,9 @@ async def test_sigterm_drains_every_worker_and_the_supervisor_exits_0() -> None:
             await _judge_calls_waiting(stub, 48)  # both calls of every trace
 
             server.send(signal.SIGTERM)
+            for pid in workers:  # every worker is draining, its calls still in flight
+                await _worker_event(server, "server_stopping", pid)
+            release.set()
 
             codes = await calls
             exit_code = await server.exit_code()
@@ -162,15 +172,22 @@ async def test_workers_drain_and_exit_when_the_supervisor_is_killed() -> None:
 
         server.send(signal.SIGKILL)
 
-        stopping = [
-            await server.event("server_stopping", lambda e, pid=pid: e.get("pid") == pid)
-            for pid in workers
-        ]
-        stopped = [
-            await server.event("server_stopped", lambda e, pid=pid: e.get("pid") == pid)
-            for pid in workers
-        ]
+        stopping = [await _worker_event(server, "server_stopping", pid) for pid in workers]
+        stopped = [await _worker_event(server, "server_stopped", pid) for pid in workers]
         assert await server.exit_code() == -signal.SIGKILL
 
     assert [event["signal"] for event in stopping] == ["SIGTERM", "SIGTERM"]
     assert [event["worker"] for event in stopped] == [0, 1]
+
+
+async def test_a_metrics_port_already_taken_exits_1_before_any_worker_starts() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        exited = await serve_until_exit("--workers=2", f"--metrics-port={port}")
+
+    assert exited.code == 1
+    assert [(e["event"], e["metrics_port"], e["level"]) for e in exited.events] == [
+        ("server_start_failed", port, "error")
+    ]

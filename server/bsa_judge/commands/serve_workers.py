@@ -74,9 +74,9 @@ def serve_worker(settings: Settings, index: int, started: Connection) -> None:
     """A worker process: one server; sends its bound port through `started` once serving."""
     from bsa_judge.commands.serve import serve
 
-    _stop_with_supervisor()
     fields = {"worker": index, "pid": os.getpid()}
     configure_logging(settings.log_format, settings.log_level, process_fields=fields)
+    _stop_with_supervisor()
 
     def report(port: int) -> None:
         started.send(port)
@@ -118,7 +118,24 @@ class _Supervisor:
     stop_signal: signal.Signals | None = None
 
     def run(self) -> int:
-        metrics_host, metrics_port = self.settings.metrics_host, self.settings.metrics_port
+        endpoint = None
+        if self.settings.metrics_port is not None:
+            try:
+                endpoint = PrometheusEndpoint.start(
+                    self.settings.metrics_host,
+                    self.settings.metrics_port,
+                    summed_registry(self.directory),
+                )
+            except OSError:
+                log.exception("server_start_failed", metrics_port=self.settings.metrics_port)
+                return 1
+        try:
+            return self._serve(endpoint.port if endpoint is not None else None)
+        finally:
+            if endpoint is not None:
+                endpoint.stop()
+
+    def _serve(self, metrics_port: int | None) -> int:
         # The supervisor serves /metrics; the other workers join the port the first one bound.
         self.settings = self.settings.model_copy(update={"metrics_port": None})
         port = self._await_serving(self._start(0, self.settings))
@@ -128,22 +145,14 @@ class _Supervisor:
         for index in range(1, self.settings.workers):
             if self._await_serving(self._start(index, self.settings)) is None:
                 return self._stop(failed=self.stop_signal is None)
-        endpoint = None
-        if metrics_port is not None:
-            registry = summed_registry(self.directory)
-            endpoint = PrometheusEndpoint.start(metrics_host, metrics_port, registry)
         log.info(
             "server_started",
             host=self.settings.host,
             port=port,
-            metrics_port=endpoint.port if endpoint is not None else None,
+            metrics_port=metrics_port,
             workers=[worker.pid for worker in self.workers],
         )
-        try:
-            return self._stop(failed=not self._watch())
-        finally:
-            if endpoint is not None:
-                endpoint.stop()
+        return self._stop(failed=not self._watch())
 
     def _start(self, index: int, settings: Settings) -> _Worker:
         receive, send = _SPAWN.Pipe(duplex=False)
