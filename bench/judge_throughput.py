@@ -29,7 +29,9 @@ of its own each), side by side with the baselines in every round. A JudgeTraces 
 one connection, held by one worker, so `--streams S` splits each pass over S streams, each
 on its own connection, drawing traces from one shared sequence (a stream on a less busy
 worker takes more); each stream has concurrency / S traces in flight. CPU per trace of the
-service is then the supervisor's and every worker's together.
+service is then the supervisor's and every worker's together. "Cores busy" adds the CPU of
+every process of a pass (this script, the server's, the stub's) over its wall time: on a
+2-core machine it says how much of the machine the pass had.
 
 Figures: traces/s of each, and the service's ratio to the lean client and to the SDK
 (issue 11's targets: at least 60% of lean at zero latency, 95% at 500 ms).
@@ -120,6 +122,14 @@ class Run:
     seconds: float
     not_ok: int = 0
     cpu_seconds: float = 0.0
+    stub_cpu_seconds: float = 0.0
+    client_cpu_seconds: float = 0.0  # this process, when it is only the gRPC client
+
+    @property
+    def cores(self) -> float:
+        """Cores kept busy on average by the pass's processes: caller, server, stub."""
+        busy = self.cpu_seconds + self.stub_cpu_seconds + self.client_cpu_seconds
+        return busy / self.seconds
 
     @property
     def rate(self) -> float:
@@ -316,7 +326,13 @@ async def measure(
             for name in order:
                 # Distinct traces in every pass and round: the verdict cache never answers.
                 offset = (names.index(name) + 1) * 100_000_000 + number * traces
-                runs.setdefault(name, []).append(await passes[name](offset))
+                assert stub.pid is not None
+                stub_cpu, client_cpu = cpu_seconds(stub.pid), cpu_seconds()
+                run = await passes[name](offset)
+                run.stub_cpu_seconds = cpu_seconds(stub.pid) - stub_cpu
+                if name not in BASELINES:
+                    run.client_cpu_seconds = cpu_seconds() - client_cpu
+                runs.setdefault(name, []).append(run)
     finally:
         for server in servers:
             server.terminate()
@@ -346,6 +362,8 @@ def report(
         cpu = [run.cpu_ms_per_trace for run in name_runs]
         print(f"{name:12} traces/s {_spread(rates, '{:.1f}')}")
         print(f"{'':12} CPU ms/trace {_spread(cpu, '{:.2f}')}")
+        cores = [run.cores for run in name_runs]
+        print(f"{'':12} cores busy (caller, server, stub) {_spread(cores, '{:.2f}')}")
     services = [name for name in runs if name not in BASELINES]
     for ours in services:
         for bar in (*BASELINES, *services[: services.index(ours)]):
