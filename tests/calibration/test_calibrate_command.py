@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -157,3 +158,23 @@ async def test_through_running_servers_the_figures_are_the_same(tmp_path: Path) 
         ("thinking_correct", 0.75, 0.5),
         ("safe", 0.75, 0.5),
     ]
+
+
+async def test_a_server_that_refuses_the_call_exits_1_with_its_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(GOLD) + "\n", encoding="utf-8")
+    monkeypatch.setenv("BSA_JUDGE_TEST_TOKENS", "tok-calibrate")
+    async with serving(auth_tokens_env="BSA_JUDGE_TEST_TOKENS") as guarded:
+        # calibrate --server sends no token: the server refuses every call.
+        server = f"--server=127.0.0.1:{guarded.port}"
+        code, out, err = await calibrate(gold, server, env=clean_env())
+    assert (code, out) == (1, "")
+    # The refusal races the client's writes on the stream: gRPC reports it as the server's
+    # status or, when the client was still writing, as INTERNAL from its core.
+    assert re.fullmatch(
+        r"bsa-judge calibrate: (UNAUTHENTICATED: missing bearer token: send metadata "
+        r"'authorization: Bearer <token>'|INTERNAL: Internal error from Core)\n",
+        err,
+    ), err

@@ -13,6 +13,7 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
 from bsa_judge_client.client import (
     DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_RECONNECT_TIMEOUT_S,
     ComputeMetricsInput,
     CreateRunInput,
     EvaluateItemsInput,
@@ -60,6 +61,8 @@ class AsyncJudgeClient:
         load_balancing: `pick_first`, or `round_robin` over every resolved address.
         max_message_bytes: Largest message sent or received.
         options: Extra gRPC channel arguments; they win over the ones set here.
+        reconnect_timeout_s: How long `judge_traces` waits for a server to accept
+            connections before resubmitting; past it, the UNAVAILABLE error is raised.
 
     Every method also takes `timeout_s=` and `metadata=`; failed calls raise
     `grpc.aio.AioRpcError`.
@@ -77,8 +80,10 @@ class AsyncJudgeClient:
         load_balancing: LoadBalancing = "pick_first",
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         options: tuple[tuple[str, Any], ...] = (),
+        reconnect_timeout_s: float = DEFAULT_RECONNECT_TIMEOUT_S,
     ) -> None:
         arguments = channel_options(retry, load_balancing, tls, max_message_bytes, options)
+        self._reconnect_timeout_s = reconnect_timeout_s
         self._channel = (
             grpc.aio.secure_channel(target, tls.credentials(), options=arguments)
             if tls is not None
@@ -173,6 +178,10 @@ class AsyncJudgeClient:
                 failed_in_a_row += 1
                 if not resubmits(error, failed_in_a_row, resubmissions):
                     raise
+                try:  # the next server (a rolling deploy's) gets a bounded time to be up
+                    await asyncio.wait_for(self._channel.channel_ready(), self._reconnect_timeout_s)
+                except TimeoutError:
+                    raise error from None
                 retrying = True
 
     async def _judge_traces_once(

@@ -77,14 +77,12 @@ async def serve(settings: Settings, *, report_port: Callable[[int], None] | None
     """
     # Imported here so that other subcommands (metrics) do not pay for the server's imports.
     from bsa_judge.app import bootstrap
-    from bsa_judge.runs.migrate import upgrade_to_head
     from bsa_judge.service.gc_tuning import tune_collector
     from bsa_judge.service.server import start_server
 
     try:
-        # The run store's schema first: replicas starting together take turns (advisory lock).
-        await upgrade_to_head(settings.database_url)
-        app = bootstrap.build(settings)
+        # The run store's schema is brought to head first (replicas take turns), then built.
+        app = await bootstrap.build_for_serving(settings)
         # Handlers go in before the server starts and says so, so that a signal sent as soon
         # as `server_started` is read never meets the default action (death).
         stop_signal = _watch_signals(app)
