@@ -127,6 +127,20 @@ async def test_sigterm_drains_every_worker_and_the_supervisor_exits_0() -> None:
     )
 
 
+async def test_sighup_reaches_every_worker_and_each_reloads() -> None:
+    async with serve_process("--workers=2") as server:
+        workers = (await server.event("server_started"))["workers"]
+
+        server.send(signal.SIGHUP)
+
+        reloaded = [await _worker_event(server, "runtime_reloaded", pid) for pid in workers]
+        server.send(signal.SIGTERM)
+        assert await server.exit_code() == 0
+
+    assert [event["worker"] for event in reloaded] == [0, 1]
+    assert "worker_exited" not in [event["event"] for event in server.events]
+
+
 async def test_a_killed_worker_is_restarted_and_the_counters_keep_what_it_judged() -> None:
     async with OpenAIStub(agreeable_judge()) as stub:
         async with serve_process("--workers=2", env=_judges(stub)) as server:
