@@ -17,7 +17,8 @@ functions and under `if TYPE_CHECKING`, since a lazy import is still a dependenc
 - A few named modules more, each because it is part of the entry point's own edge, neither a
   use case nor a component (see `EDGE`): the servicer's stream draining at shutdown; for
   `serve`, the gRPC server it starts (the brief keeps server assembly in the edge), the
-  serving process's garbage-collector tuning and its log format; for `metrics`, the writers
+  serving process's garbage-collector tuning and its log format, and with `workers` > 1
+  the supervisor's /metrics endpoint summing the workers' metrics; for `metrics`, the writers
   that turn a MetricsReport into CSV, JSON, a terminal table or a PNG (its output
   converters); for the demo, the illustrative dataset shipped in the package (a data file)
   and its own stub and sample traces in tools/.
@@ -58,6 +59,11 @@ EDGE: dict[str, dict[str, str]] = {
         "bsa_judge.service.server": "the gRPC server serve starts",
         "bsa_judge.service.gc_tuning": "the serving process's garbage collector",
         "bsa_judge.logs": "the serving process's log format",
+    },
+    "commands/serve_workers.py": {
+        "bsa_judge.logs": "each worker process's log format",
+        "bsa_judge.service.prometheus_endpoint": "the supervisor's /metrics endpoint",
+        "bsa_judge.service.prometheus_multiprocess": "the workers' metrics, summed",
     },
     "commands/metrics.py": {
         "bsa_judge.metrics.records": "writes a MetricsReport as CSV or JSON",
