@@ -28,6 +28,7 @@ from bsa_judge.judging.port import Judge
 from bsa_judge.judging.template import TemplateSet
 from bsa_judge.runs.group_commit import GroupCommit
 from bsa_judge.runs.judgment_cache import StoredJudgmentCache, TieredJudgmentCache
+from bsa_judge.runs.memory import InMemoryRunStore
 from bsa_judge.runs.sql import SqlRunStore
 from bsa_judge.runs.store import RunStore
 from bsa_judge.settings import Settings
@@ -40,7 +41,8 @@ def build(
 
     `connect` builds a chat model from endpoint settings; the default is the real
     endpoint (`connect_endpoint`). `store` is the run store; the default is the database of
-    `settings.database_url` (its schema must be at head: `serve` migrates it first). Raises
+    `settings.database_url` (its schema must be at head: `build_for_serving` migrates it
+    first). Raises
     BackendsFileError, SafetyRulesError, TemplateError or MissingApiKeyError, naming what is
     wrong (never a key).
     """
@@ -54,6 +56,23 @@ def build(
         store=runs,
         writes=writes,
     )
+
+
+async def build_for_serving(settings: Settings) -> Application:
+    """The application `serve` runs: the run store's database migrated to the newest schema
+    first (replicas starting together take turns), then `build(settings)`."""
+    # Imported here: the other entry points do not pay for Alembic.
+    from bsa_judge.app.database import upgrade_database
+
+    await upgrade_database(settings.database_url)
+    return build(settings)
+
+
+def build_for_calibration(settings: Settings, *, connect: Connect | None = None) -> Application:
+    """The application `calibrate` judges gold traces with: the judges of `settings` over a
+    run store in memory, never the configured database (its judge cache included: every
+    gold trace is judged afresh), since calibration stores nothing."""
+    return build(settings, connect=connect, store=InMemoryRunStore())
 
 
 def build_store(settings: Settings) -> RunStore:
