@@ -60,7 +60,9 @@ def register(subcommands: Any) -> None:
         "--token", help=f"bearer token (default: the {TOKEN_ENV} environment variable)"
     )
     parser.add_argument("--tls-ca", type=Path, help="CA of the server certificate: use TLS")
-    add_scoring_arguments(parser)
+    add_scoring_arguments(
+        parser, k_help="samples per item (default: the k of the --run-id runs, else 5)"
+    )
     parser.add_argument(
         "--cases", type=at_least(0), default=5, metavar="N",
         help="superficial-safety cases shown per scenario (default 5)",
@@ -88,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         dataset=args.dataset,
         server=args.server,
         run_ids=args.run_id,
+        k_from_runs=args.k is None,
         token=args.token,
         tls_ca=args.tls_ca,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bsa_judge.app.remote import bearer_token
@@ -32,6 +32,9 @@ class ReportRequest:
     dataset: Path | None = None
     server: str | None = None
     run_ids: Sequence[str] = ()
+    #: Score at the k the stored runs were made with (options.metrics.k must then equal it
+    #: otherwise: a run scored at another k would count its items as incomplete).
+    k_from_runs: bool = False
     token: str | None = None  # default: the one in TOKEN_ENV
     tls_ca: Path | None = None  # a CA: the server is reached over TLS
 
@@ -54,9 +57,34 @@ def report_page(request: ReportRequest) -> str:
         raise ReportInputError(str(error)) from None
     with _server_client(request) as client:
         sources: list[VerdictSource] = [source_for(path) for path in request.sources]
+        runs: list[ServerRunSource] = []
         if client is not None and request.server is not None:
-            sources += [ServerRunSource(client, request.server, run) for run in request.run_ids]
-        return report_html(sources, request.options, items=items)
+            runs = [ServerRunSource(client, request.server, run) for run in request.run_ids]
+        options = _at_the_runs_k(request.options, runs, chosen=not request.k_from_runs)
+        return report_html([*sources, *runs], options, items=items)
+
+
+def _at_the_runs_k(
+    options: ReportOptions, runs: Sequence[ServerRunSource], *, chosen: bool
+) -> ReportOptions:
+    """The options, with k the stored runs' own; ReportInputError when the runs differ in k,
+    or when a run's k is not the `chosen` one (--k)."""
+    if not runs:
+        return options
+    ks = {run.name: run.k() for run in runs}
+    if chosen:
+        for name, k in ks.items():
+            if k != options.metrics.k:
+                raise ReportInputError(
+                    f"{name}: it was run with k={k}, not --k {options.metrics.k} "
+                    "(leave --k out to score at the run's k)"
+                )
+        return options
+    if len(set(ks.values())) > 1:
+        listed = ", ".join(f"{name}: k={k}" for name, k in ks.items())
+        raise ReportInputError(f"the runs differ in k ({listed}): report them separately")
+    (k,) = set(ks.values())
+    return replace(options, metrics=replace(options.metrics, k=k))
 
 
 def _check_sources(request: ReportRequest) -> None:
