@@ -106,32 +106,24 @@ class _Batch:
         return (self.samples, self.verdicts, self.judgments, self.lookups)  # type: ignore[return-value]
 
 
-class GroupCommit:
-    """Samples, verdicts and cached judgments written (and judgments looked up) in batches,
-    each caller answered after its batch committed. One per store and event loop."""
+class _Lane:
+    """One queue of requests, written by one worker task a batch at a time."""
 
-    def __init__(self, store: RunStore) -> None:
+    def __init__(self, store: RunStore, name: str) -> None:
         self.store = store
-        self._gathering = _Batch()
+        self.name = name
+        self.gathering = _Batch()
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._closing = False  # the worker stops once nothing is gathered
 
-    async def add_sample(self, key: SampleKey, sample: Sample) -> Sample:
-        """The store's `add_sample`, committed when it returns."""
-        return await self._submit(self._gathering.samples.add(key, sample))
-
-    async def add_verdict(self, key: SampleKey, verdict: Verdict) -> Verdict:
-        """The store's `add_verdict`, committed when it returns."""
-        return await self._submit(self._gathering.verdicts.add(key, verdict))
-
-    async def add_judgment(self, cache_key: str, judgment: Judgment) -> Judgment:
-        """The store's `add_judgment`, committed when it returns."""
-        return await self._submit(self._gathering.judgments.add(cache_key, judgment))
-
-    async def get_judgment(self, cache_key: str) -> Judgment | None:
-        """The judgment cached under `cache_key`, read with the batch's other lookups."""
-        return await self._submit(self._gathering.lookups.add(cache_key, None))
+    def wake(self) -> None:
+        """Make sure the worker runs and sees what was just gathered."""
+        if self._worker is None or self._worker.done():
+            self._wake = asyncio.Event()
+            self._closing = False
+            self._worker = asyncio.create_task(self._work(), name=self.name)
+        self._wake.set()
 
     async def aclose(self) -> None:
         """Write what is gathered, then stop the worker."""
@@ -142,19 +134,12 @@ class GroupCommit:
         self._wake.set()
         await worker
 
-    async def _submit(self, answer: asyncio.Future[_R]) -> _R:
-        if self._worker is None or self._worker.done():
-            self._wake = asyncio.Event()
-            self._worker = asyncio.create_task(self._work(), name="group-commit")
-        self._wake.set()
-        return await answer
-
     async def _work(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while len(self._gathering):
-                batch, self._gathering = self._gathering, _Batch()
+            while len(self.gathering):
+                batch, self.gathering = self.gathering, _Batch()
                 await self._write(batch)
             if self._closing:
                 return
@@ -178,3 +163,59 @@ class GroupCommit:
                 await self._write(single)
         else:
             batch.resolve(results)
+
+
+class GroupCommit:
+    """Samples, verdicts and cached judgments written (and judgments looked up) in batches,
+    each caller answered after its batch committed. One per store and event loop.
+
+    Two lanes, each with its own worker and connection: the writes, and the judgment
+    lookups. A lookup never waits for a commit (with SQLite, a commit that checkpoints the
+    write-ahead log waits for the disk: tens of ms that every judged trace's lookup queued
+    behind it used to wait too); it sees what was committed when it runs.
+    """
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+        self._writes = _Lane(store, "group-commit")
+        self._reads = _Lane(store, "group-commit-lookups")
+
+    async def add_sample(self, key: SampleKey, sample: Sample) -> Sample:
+        """The store's `add_sample`, committed when it returns."""
+        return await self._submit(self._writes, self._writes.gathering.samples.add(key, sample))
+
+    async def add_verdict(self, key: SampleKey, verdict: Verdict) -> Verdict:
+        """The store's `add_verdict`, committed when it returns."""
+        return await self._submit(self._writes, self._writes.gathering.verdicts.add(key, verdict))
+
+    async def add_judgment(self, cache_key: str, judgment: Judgment) -> Judgment:
+        """The store's `add_judgment`, committed when it returns."""
+        return await self.add_judgment_soon(cache_key, judgment)
+
+    def add_judgment_soon(self, cache_key: str, judgment: Judgment) -> asyncio.Future[Judgment]:
+        """Queue the store's `add_judgment` now, without waiting: it is committed with the
+        next batch, so no later than any sample or verdict queued after it. The future gives
+        the stored judgment (or the store's error) once committed."""
+        answer = self._writes.gathering.judgments.add(cache_key, judgment)
+        self._writes.wake()
+        return answer
+
+    async def get_judgment(self, cache_key: str) -> Judgment | None:
+        """The judgment cached under `cache_key`, read with the batch's other lookups."""
+        return await self._submit(self._reads, self._reads.gathering.lookups.add(cache_key, None))
+
+    async def flushed(self) -> None:
+        """Returns once every write queued so far is committed (cache rows included)."""
+        # A lookup on the write lane is answered after its batch, which holds every write
+        # queued before it, has committed.
+        await self._submit(self._writes, self._writes.gathering.lookups.add("", None))
+
+    async def aclose(self) -> None:
+        """Write what is gathered (cache rows queued without waiting included), then stop."""
+        await self._reads.aclose()
+        await self._writes.aclose()
+
+    @staticmethod
+    async def _submit(lane: _Lane, answer: asyncio.Future[_R]) -> _R:
+        lane.wake()
+        return await answer

@@ -6,11 +6,14 @@
 A judgment made through any replica is found by the others in the store; the LRU saves the
 database round trip for what this process has seen lately. A cache is an optimisation: while
 the store is unavailable, the stored cache misses and forgets (and says so in the log) rather
-than failing the judging it serves. Reads and writes go through the store's group commit, in
-the same transactions as the samples and verdicts written meanwhile.
+than failing the judging it serves. Writes go through the store's group commit, in the same
+transactions as the samples and verdicts written meanwhile, queued without waiting for the
+commit; reads go through its lookup lane, which never waits for a commit.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import structlog
 
@@ -37,11 +40,21 @@ class StoredJudgmentCache:
             return None
 
     async def put(self, key: str, judgment: Judgment) -> None:
-        """Store `judgment` under `key`; a judgment already stored there is kept."""
-        try:
-            await self._writes.add_judgment(key, judgment)
-        except StoreUnavailable as error:
-            log.warning("verdict_cache_unavailable", operation="put", error=str(error))
+        """Store `judgment` under `key`; a judgment already stored there is kept.
+
+        Queued, not waited for: the judging it serves does not wait for the commit (the row
+        is committed with the store's next batch, before any verdict queued after it)."""
+        self._writes.add_judgment_soon(key, judgment).add_done_callback(_report_failed_put)
+
+
+def _report_failed_put(stored: asyncio.Future[Judgment]) -> None:
+    if stored.cancelled():
+        return
+    error = stored.exception()
+    if isinstance(error, StoreUnavailable):
+        log.warning("verdict_cache_unavailable", operation="put", error=str(error))
+    elif error is not None:
+        log.error("verdict_cache_put_failed", error=repr(error))
 
 
 class TieredJudgmentCache:
