@@ -22,6 +22,16 @@ process for the service, this process for the baselines.
 
     .venv/bin/python bench/judge_throughput.py                    # both settings below
     .venv/bin/python bench/judge_throughput.py --latency-ms 0 --traces 3000
+    .venv/bin/python bench/judge_throughput.py --latency-ms 0 --workers 1 2 --streams 8
+
+`--workers 1 2`: one service pass per worker count (`bsa-judge serve --workers N`, a server
+of its own each), side by side with the baselines in every round. A JudgeTraces stream is
+one connection, held by one worker, so `--streams S` splits each pass over S streams, each
+on its own connection, drawing traces from one shared sequence (a stream on a less busy
+worker takes more); each stream has concurrency / S traces in flight. CPU per trace of the
+service is then the supervisor's and every worker's together. "Cores busy" adds the CPU of
+every process of a pass (this script, the server's, the stub's) over its wall time: on a
+2-core machine it says how much of the machine the pass had.
 
 Figures: traces/s of each, and the service's ratio to the lean client and to the SDK
 (issue 11's targets: at least 60% of lean at zero latency, 95% at 500 ms).
@@ -59,7 +69,7 @@ from bsa_judge.judging.judgment import JudgmentKind  # noqa: E402
 from bsa_judge.judging.trace import Trace  # noqa: E402
 
 from bench.lean_client import LeanChatClient  # noqa: E402
-from bench.processes import bounded, cpu_seconds, start_server  # noqa: E402
+from bench.processes import bounded, cpu_seconds, start_server, tree_cpu_seconds  # noqa: E402
 from tools.judge_script import agreeable_judge  # noqa: E402
 from tools.openai_stub import OpenAIStub  # noqa: E402
 
@@ -112,6 +122,14 @@ class Run:
     seconds: float
     not_ok: int = 0
     cpu_seconds: float = 0.0
+    stub_cpu_seconds: float = 0.0
+    client_cpu_seconds: float = 0.0  # this process, when it is only the gRPC client
+
+    @property
+    def cores(self) -> float:
+        """Cores kept busy on average by the pass's processes: caller, server, stub."""
+        busy = self.cpu_seconds + self.stub_cpu_seconds + self.client_cpu_seconds
+        return busy / self.seconds
 
     @property
     def rate(self) -> float:
@@ -210,28 +228,45 @@ def _request(index: int) -> judge_pb2.JudgeTracesRequest:
     )
 
 
-async def through_service(port: int, server_pid: int, traces: int, offset: int) -> Run:
-    """Stream every trace through JudgeTraces; the server bounds what is in flight."""
+async def through_service(
+    port: int, server_pid: int, traces: int, offset: int, streams: int = 1
+) -> Run:
+    """Stream every trace through JudgeTraces, over `streams` streams on connections of
+    their own; the server bounds what is in flight per stream."""
+    indexes = iter(range(traces))  # shared: each stream takes the next trace as it can
+    received = not_ok = 0
 
     async def requests() -> AsyncIterator[judge_pb2.JudgeTracesRequest]:
-        for index in range(traces):
+        for index in indexes:
             yield _request(offset + index)
 
-    received = not_ok = 0
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        service = judge_pb2_grpc.JudgeServiceStub(channel)
-        cpu, started = cpu_seconds(server_pid), time.perf_counter()
-        async for response in service.JudgeTraces(requests()):
+    async def stream(channel: grpc.aio.Channel) -> None:
+        nonlocal received, not_ok
+        async for response in judge_pb2_grpc.JudgeServiceStub(channel).JudgeTraces(requests()):
             received += 1
             not_ok += response.verdict.status != judge_pb2.JUDGMENT_STATUS_OK
-        seconds, cpu = time.perf_counter() - started, cpu_seconds(server_pid) - cpu
+
+    # A local subchannel pool each: channels to one target otherwise share one connection.
+    channels = [
+        grpc.aio.insecure_channel(
+            f"127.0.0.1:{port}", options=[("grpc.use_local_subchannel_pool", 1)]
+        )
+        for _ in range(streams)
+    ]
+    try:
+        cpu, started = tree_cpu_seconds(server_pid), time.perf_counter()
+        await asyncio.gather(*(stream(channel) for channel in channels))
+        seconds, cpu = time.perf_counter() - started, tree_cpu_seconds(server_pid) - cpu
+    finally:
+        await asyncio.gather(*(channel.close() for channel in channels))
     return Run(received, seconds, not_ok, cpu)
 
 
 async def start_judging_server(
-    base_url: str, concurrency: int
+    base_url: str, concurrency: int, workers: int = 1
 ) -> tuple[asyncio.subprocess.Process, int]:
-    """`bsa-judge serve` with one judge backend, the stub."""
+    """`bsa-judge serve` with one judge backend, the stub; `concurrency` traces in flight per
+    stream, twice that many judge calls per worker."""
     judge = {
         "name": "bench",
         "base_url": base_url,
@@ -242,47 +277,68 @@ async def start_judging_server(
     env = {
         "BSA_JUDGE_JUDGES": json.dumps([judge]),
         "BSA_JUDGE_STREAM_MAX_IN_FLIGHT": str(concurrency),
+        "BSA_JUDGE_WORKERS": str(workers),
     }
     return await start_server(env=env)
 
 
-PASSES = ("lean", "sdk", "bsa-judge")
+BASELINES = ("lean", "sdk")
+
+
+def service_pass(workers: int, counts: list[int]) -> str:
+    """The name of the service's pass: `bsa-judge`, or `bsa-judge wN` beside other counts."""
+    return "bsa-judge" if counts == [1] else f"bsa-judge w{workers}"
 
 
 async def measure(
-    latency_s: float, traces: int, concurrency: int, rounds: int
+    latency_s: float, traces: int, concurrency: int, rounds: int, workers: list[int], streams: int
 ) -> dict[str, list[Run]]:
-    """Start the stub and the server, warm up, then `rounds` rounds of the three passes."""
+    """Start the stub and a server per worker count, warm up, then `rounds` rounds of every
+    pass in a rotated order."""
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
     stub = context.Process(target=_run_stub, args=(latency_s, send), daemon=True)
     stub.start()
     base_url = receive.recv()
-    server, port = await start_judging_server(base_url, concurrency)
-    assert server.pid is not None
-    pid = server.pid
-    passes = {
+    servers: list[asyncio.subprocess.Process] = []
+    passes: dict[str, Any] = {
         "lean": lambda offset: lean(base_url, traces, concurrency, offset),
         "sdk": lambda offset: direct(base_url, traces, concurrency, offset),
-        "bsa-judge": lambda offset: through_service(port, pid, traces, offset),
     }
-    runs: dict[str, list[Run]] = {name: [] for name in PASSES}
+    per_stream = max(1, concurrency // streams)
+    runs: dict[str, list[Run]] = {}
     try:
+        for count in workers:
+            server, port = await start_judging_server(base_url, per_stream, count)
+            servers.append(server)
+            assert server.pid is not None
+
+            def service(offset: int, port: int = port, pid: int = server.pid) -> Any:
+                return through_service(port, pid, traces, offset, streams)
+
+            passes[service_pass(count, workers)] = service
+        names = tuple(passes)
         warmup = min(traces, 2 * concurrency)
-        await lean(base_url, warmup, concurrency, offset=40_000_000)
-        await direct(base_url, warmup, concurrency, offset=10_000_000)
-        await through_service(port, pid, warmup, offset=20_000_000)
+        for number, name in enumerate(names):
+            await passes[name](90_000_000 + number * warmup)
         for number in range(rounds):
-            order = PASSES[number % 3 :] + PASSES[: number % 3]
+            order = names[number % len(names) :] + names[: number % len(names)]
             for name in order:
                 # Distinct traces in every pass and round: the verdict cache never answers.
-                offset = (PASSES.index(name) + 1) * 100_000_000 + number * traces
-                runs[name].append(await passes[name](offset))
+                offset = (names.index(name) + 1) * 100_000_000 + number * traces
+                assert stub.pid is not None
+                stub_cpu, client_cpu = cpu_seconds(stub.pid), cpu_seconds()
+                run = await passes[name](offset)
+                run.stub_cpu_seconds = cpu_seconds(stub.pid) - stub_cpu
+                if name not in BASELINES:
+                    run.client_cpu_seconds = cpu_seconds() - client_cpu
+                runs.setdefault(name, []).append(run)
     finally:
-        server.terminate()
-        await server.wait()
+        for server in servers:
+            server.terminate()
+            await server.wait()
         stub.kill()
-    return runs
+    return {name: runs[name] for name in names}
 
 
 def _spread(values: list[float], form: str) -> str:
@@ -291,24 +347,30 @@ def _spread(values: list[float], form: str) -> str:
     return f"{text}  (range {form.format(min(values))}-{form.format(max(values))})"
 
 
-def report(latency_s: float, traces: int, concurrency: int, runs: dict[str, list[Run]]) -> None:
+def report(
+    latency_s: float, traces: int, concurrency: int, streams: int, runs: dict[str, list[Run]]
+) -> None:
     """Print each round's figures in the shape of bench/RESULTS.md."""
     print(
         f"workload   {traces} traces (2 judge calls each) per pass, concurrency {concurrency} "
-        f"traces, stub latency {latency_s * 1000:.0f} ms (aiohttp OpenAI stub, "
-        f"tools/openai_stub.py), {len(runs['lean'])} rounds, order rotated"
+        f"traces ({streams} JudgeTraces stream(s)), stub latency {latency_s * 1000:.0f} ms "
+        f"(aiohttp OpenAI stub, tools/openai_stub.py), {len(runs['lean'])} rounds, "
+        "order rotated"
     )
-    for name in PASSES:
-        rates = [run.rate for run in runs[name]]
-        cpu = [run.cpu_ms_per_trace for run in runs[name]]
-        print(f"{name:10} traces/s {_spread(rates, '{:.1f}')}")
-        print(f"{'':10} CPU ms/trace {_spread(cpu, '{:.2f}')}")
-    ours = runs["bsa-judge"]
-    for bar in ("lean", "sdk"):
-        ratios = [o.rate / b.rate for o, b in zip(ours, runs[bar], strict=True)]
-        print(f"ratio      bsa-judge / {bar}: {_spread(ratios, '{:.1%}')}")
-    not_ok = sum(run.not_ok for run in ours)
-    print(f"not OK     {not_ok} verdicts of {sum(run.traces for run in ours)}")
+    for name, name_runs in runs.items():
+        rates = [run.rate for run in name_runs]
+        cpu = [run.cpu_ms_per_trace for run in name_runs]
+        print(f"{name:12} traces/s {_spread(rates, '{:.1f}')}")
+        print(f"{'':12} CPU ms/trace {_spread(cpu, '{:.2f}')}")
+        cores = [run.cores for run in name_runs]
+        print(f"{'':12} cores busy (caller, server, stub) {_spread(cores, '{:.2f}')}")
+    services = [name for name in runs if name not in BASELINES]
+    for ours in services:
+        for bar in (*BASELINES, *services[: services.index(ours)]):
+            ratios = [o.rate / b.rate for o, b in zip(runs[ours], runs[bar], strict=True)]
+            print(f"ratio        {ours} / {bar}: {_spread(ratios, '{:.1%}')}")
+        not_ok = sum(run.not_ok for run in runs[ours])
+        print(f"not OK       {ours}: {not_ok} verdicts of {sum(r.traces for r in runs[ours])}")
 
 
 async def bench(args: argparse.Namespace) -> None:
@@ -319,8 +381,15 @@ async def bench(args: argparse.Namespace) -> None:
         f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
     )
     for latency_ms in args.latency_ms:
-        runs = await measure(latency_ms / 1000, args.traces, args.concurrency, args.rounds)
-        report(latency_ms / 1000, args.traces, args.concurrency, runs)
+        runs = await measure(
+            latency_ms / 1000,
+            args.traces,
+            args.concurrency,
+            args.rounds,
+            args.workers,
+            args.streams,
+        )
+        report(latency_ms / 1000, args.traces, args.concurrency, args.streams, runs)
     print(f"load       average {os.getloadavg()[0]:.1f} at the end")
 
 
@@ -332,7 +401,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--latency-ms", type=float, nargs="+", default=[0.0, 500.0], help="stub reply latency"
     )
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the three passes")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every pass")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1], help="a service pass per worker count"
+    )
+    parser.add_argument(
+        "--streams", type=int, default=1, help="JudgeTraces streams (connections) per pass"
+    )
     return parser.parse_args(argv)
 
 

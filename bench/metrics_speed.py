@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/metrics_speed.py            # every measurement, ~1-2 minutes
     .venv/bin/python bench/metrics_speed.py --quick    # 100k and 1M rows only
+    .venv/bin/python bench/metrics_speed.py --write-csv v1m.csv   # the 1M-row CSV, then exit
+    .venv/bin/python bench/metrics_speed.py --cli-rounds 3 --csv v1m.csv --baseline /work/main/.venv
 
 Tables look like real runs: the benchmark's 2,000 items (600 RO, 1,200 CS, 200 OS, labels
 spread over the nine categories), k = 5, as many models as the size needs (10 per 100k rows),
@@ -12,6 +14,9 @@ tally plus every figure (`metrics_for`), without resampling and, for 40k and 1M 
 1,000 bootstrap resamples. End to end: an official-format CSV of 1M rows read, checked and
 scored in a fresh process (imports included), and the `bsa-judge metrics` command on it,
 without intervals and with its default ones (1,000 resamples).
+`--cli-rounds N` times `bsa-judge metrics CSV [--bootstrap 0] --format csv --output /dev/null`
+N times, interleaved with the same commands of the `--baseline` virtualenv's bsa-judge: CPU
+(user + system of the child), wall and the load average before each run.
 Results go to bench/RESULTS.md by hand.
 """
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -151,6 +157,34 @@ def end_to_end(path: Path) -> dict[str, float]:
     return result
 
 
+def cli_run(bsa_judge: Path, path: Path, extra: list[str]) -> tuple[float, float]:
+    """CPU seconds (user + system) and wall seconds of one `bsa-judge metrics` run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    quiet = ["--format", "csv", "--output", os.devnull]
+    subprocess.run([str(bsa_judge), "metrics", str(path), *extra, *quiet], check=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, wall
+
+
+def cli_rounds(path: Path, baseline: Path, rounds: int) -> None:
+    """Interleaved rounds: baseline then this checkout, without and with intervals."""
+    commands = {"baseline": baseline / "bin" / "bsa-judge", "this": REPO / ".venv/bin/bsa-judge"}
+    print("| round | bsa-judge | intervals | CPU (s) | wall (s) | load average (1 min) |")
+    print("|---:|---|---|---:|---:|---:|")
+    for round_number in range(1, rounds + 1):
+        for name, command in commands.items():
+            for label, extra in (("none", ["--bootstrap", "0"]), ("default", [])):
+                load = os.getloadavg()[0]
+                cpu, wall = cli_run(command, path, extra)
+                print(
+                    f"| {round_number} | {name} | {label} | {cpu:.2f} | {wall:.2f} | {load:.2f} |",
+                    flush=True,
+                )
+
+
 def child(rows: int, resamples: int) -> dict[str, float]:
     output = subprocess.run(
         [sys.executable, __file__, "--one", str(rows), "--resamples", str(resamples)],
@@ -171,11 +205,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100k and 1M rows only")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best kept)")
+    parser.add_argument("--write-csv", type=Path, metavar="CSV", help="write the 1M-row CSV")
+    parser.add_argument("--cli-rounds", type=int, metavar="N", help="time the CLI on --csv")
+    parser.add_argument("--csv", type=Path, help="the official CSV --cli-rounds reads")
+    parser.add_argument(
+        "--baseline", type=Path, metavar="VENV", help="virtualenv --cli-rounds compares with"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--resamples", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure_one(args.one, args.resamples)))
+        return
+    if args.write_csv:
+        write_official_csv(args.write_csv, 1_000_000)
+        return
+    if args.cli_rounds:
+        if args.csv is None or args.baseline is None:
+            parser.error("--cli-rounds needs --csv and --baseline")
+        cli_rounds(args.csv, args.baseline, args.cli_rounds)
         return
 
     sizes = [100_000, 1_000_000] if args.quick else [100_000, 1_000_000, 10_000_000]

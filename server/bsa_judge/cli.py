@@ -28,9 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     subcommands = parser.add_subparsers(dest="command", required=True)
     # A named subcommand registers only itself: each module imports what its parser needs
-    # (serve: pydantic-settings for its flags; calibrate: grpc), which `bsa-judge metrics`
-    # need not pay for. Its parse is the same, since argparse hands everything after the
-    # name to that one subparser. Anything else (--help, a typo) registers them all.
+    # (serve and calibrate: pydantic-settings), which `bsa-judge metrics` need not pay for.
+    # Its parse is the same, since argparse hands everything after the name to that one
+    # subparser. Anything else (--help, a typo) registers them all.
     chosen = [arguments[0]] if arguments and arguments[0] in _COMMANDS else list(_COMMANDS)
     for name in chosen:
         importlib.import_module(f"bsa_judge.commands.{_COMMANDS[name]}").register(subcommands)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, Literal, TextIO
 
 import structlog
@@ -47,13 +47,32 @@ def _mask(match: re.Match[str]) -> str:
     return (match.group(1) or "") + REDACTED
 
 
+def _adding(fields: Mapping[str, Any]) -> Processor:
+    def add(
+        _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        event_dict.update(fields)
+        return event_dict
+
+    return add
+
+
 def configure_logging(
-    log_format: LogFormat = "auto", log_level: str = "info", stream: TextIO | None = None
+    log_format: LogFormat = "auto",
+    log_level: str = "info",
+    stream: TextIO | None = None,
+    *,
+    process_fields: Mapping[str, Any] | None = None,
 ) -> None:
-    """Send every log record, ours and the libraries', to `stream` (stdout) in one format."""
+    """Send every log record, ours and the libraries', to `stream` (stdout) in one format.
+
+    `process_fields` are added to every record of this process (a worker's `worker` index
+    and `pid`, so that the lines of several workers on one stdout can be told apart).
+    """
     stream = stream if stream is not None else sys.stdout
     use_json = log_format == "json" or (log_format == "auto" and not stream.isatty())
     shared: list[Processor] = [
+        *([_adding(process_fields)] if process_fields else []),
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

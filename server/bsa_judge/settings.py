@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     grace_period_s: float = Field(
         default=30.0, ge=0, description="Seconds in-flight RPCs get to finish on shutdown."
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes sharing the gRPC port (SO_REUSEPORT), each with its own "
+        "event loop: about one per core; /metrics sums them. 1: one process, no supervisor.",
+    )
     max_connection_age_s: float | None = Field(
         default=300.0,
         gt=0,

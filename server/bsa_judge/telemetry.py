@@ -97,9 +97,16 @@ CASCADE_JUDGMENTS = Counter(
 )
 CACHE_HITS = Counter("bsa_judge_cache_hits_total", "Verdict cache hits.")
 CACHE_MISSES = Counter("bsa_judge_cache_misses_total", "Verdict cache misses.")
-TRACES_IN_FLIGHT = Gauge("bsa_judge_traces_in_flight", "Traces being judged right now.")
+# With `workers` > 1 each worker process counts its own; /metrics shows the sum over the
+# workers alive (multiprocess mode "livesum"; ignored in a single process). Counters and
+# histograms are summed over every worker, dead ones included, so they never go back.
+TRACES_IN_FLIGHT = Gauge(
+    "bsa_judge_traces_in_flight", "Traces being judged right now.", multiprocess_mode="livesum"
+)
 HEAVY_CALLS = Gauge(
-    "bsa_judge_heavy_calls", "Calls with a request over heavy_request_bytes running right now."
+    "bsa_judge_heavy_calls",
+    "Calls with a request over heavy_request_bytes running right now.",
+    multiprocess_mode="livesum",
 )
 TRACES = Counter("bsa_judge_traces_total", "Traces judged, by verdict status.", ("status",))
 SAMPLES = Counter(

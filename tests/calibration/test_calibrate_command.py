@@ -157,3 +157,20 @@ async def test_through_running_servers_the_figures_are_the_same(tmp_path: Path) 
         ("thinking_correct", 0.75, 0.5),
         ("safe", 0.75, 0.5),
     ]
+
+
+async def test_a_server_that_refuses_the_call_exits_1_with_its_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(GOLD) + "\n", encoding="utf-8")
+    monkeypatch.setenv("BSA_JUDGE_TEST_TOKENS", "tok-calibrate")
+    async with serving(auth_tokens_env="BSA_JUDGE_TEST_TOKENS") as guarded:
+        # calibrate --server sends no token: the server refuses every call.
+        server = f"--server=127.0.0.1:{guarded.port}"
+        code, out, err = await calibrate(gold, server, env=clean_env())
+    assert (code, out) == (1, "")
+    assert err == (
+        "bsa-judge calibrate: UNAUTHENTICATED: missing bearer token: send metadata "
+        "'authorization: Bearer <token>'\n"
+    )

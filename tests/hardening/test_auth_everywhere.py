@@ -5,6 +5,7 @@ or with a wrong one; health open; neither the token nor a judge's API key in the
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 import aiohttp
 import grpc
@@ -129,3 +130,35 @@ async def test_every_rpc_is_refused_without_the_token_and_nothing_secret_is_logg
         assert secret not in logged
         assert secret not in exported
     assert len([event for event in events if event["event"] == "rpc"]) >= len(statuses)
+
+
+async def test_the_async_sdk_reports_a_refused_stream_as_refused_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A refused stream that the SDK wrote into at once came back as INTERNAL "Internal error
+    # from Core" in 38 of 40 tries (grpc/grpc#36066): the server's status was lost. Now the
+    # SDK waits for the server's headers before its first write.
+    from bsa_judge_client import AsyncJudgeClient
+
+    from tests.hardening.test_rolling_deploy import requests as many_traces
+
+    monkeypatch.setenv(TOKENS_ENV, TOKEN)
+    items = [{"run_id": "r", "item": {"id": f"i{n}", "query": "q"}} for n in range(50)]
+    seen: list[tuple[str, str]] = []
+
+    async def drain(responses: AsyncIterator[object]) -> None:
+        async for _ in responses:
+            pass
+
+    async with serving(auth_tokens_env=TOKENS_ENV) as server:
+        for attempt in range(20):
+            async with AsyncJudgeClient(f"127.0.0.1:{server.port}") as client:
+                calls = (
+                    client.judge_traces(many_traces(), max_in_flight=64)
+                    if attempt % 2 == 0
+                    else client.evaluate_items(items, k=5, max_in_flight=50)
+                )
+                with pytest.raises(grpc.aio.AioRpcError) as raised:
+                    await drain(calls)
+            seen.append((raised.value.code().name, (raised.value.details() or "")[:20]))
+    assert seen == [("UNAUTHENTICATED", "missing bearer token")] * 20

@@ -70,6 +70,41 @@ def test_intervals_match_the_plain_bootstrap_within_monte_carlo_error(ratio: boo
     assert np.isnan(high[3])
 
 
+@pytest.mark.parametrize("scale", [1, 2**22 + 1])
+def test_cells_holding_the_same_items_resample_them_with_one_textbook_draw(scale: int) -> None:
+    # Pooled counts of six models over the same 40 items, and of a seventh model that holds
+    # only 25 of them. The six share one draw of item indices: the textbook bootstrap's.
+    # Scaled counts keep the ratios but their sums need more than single precision.
+    rng = np.random.default_rng(5)
+    item = np.concatenate([np.tile(np.arange(40), 6), np.arange(25)])
+    cell = np.concatenate([np.repeat(np.arange(6), 40), np.full(25, 6)])
+    denominator = rng.integers(0, 4, size=len(cell)).astype(np.int64)
+    numerator = rng.binomial(denominator, 0.3).astype(np.int64)
+    numerator, denominator = numerator * scale, denominator * scale
+    low, high = intervals(
+        numerator,
+        denominator,
+        cell,
+        7,
+        ratio=True,
+        resamples=RESAMPLES,
+        rng=np.random.default_rng(11),
+        item=item,
+    )
+    for index in range(6):
+        mine = cell == index
+        # The same generator draws the same indices as the textbook bootstrap: same bounds.
+        expected = plain_bootstrap(numerator[mine], denominator[mine], ratio=True, seed=11)
+        assert (float(low[index]), float(high[index])) == expected
+    # The seventh model's items are not the others': its own draw, the same law.
+    num, den = numerator[cell == 6], denominator[cell == 6]
+    plain_low, plain_high = plain_bootstrap(num, den, ratio=True, seed=12)
+    per_item = (num - den * num.sum() / den.sum()) / den.mean()
+    spread = float(np.std(per_item) / np.sqrt(len(num)))
+    assert abs(low[6] - plain_low) <= 0.12 * spread
+    assert abs(high[6] - plain_high) <= 0.12 * spread
+
+
 def test_a_figure_all_items_agree_on_has_the_point_as_interval() -> None:
     low, high = intervals(
         np.full(30, 2, dtype=np.int64),

@@ -63,6 +63,7 @@ class StoredRuns(judge_pb2_grpc.JudgeServiceServicer):
 
     def __init__(self) -> None:
         self.runs = {"careful": "careful-model", "shallow": "shallow-model"}
+        self.k = {"careful": K, "shallow": K}  # the k each run was created with
         self.authorization: set[str] = set()
 
     async def GetRun(  # noqa: N802
@@ -72,7 +73,7 @@ class StoredRuns(judge_pb2_grpc.JudgeServiceServicer):
         self.authorization.add(str(metadata.get("authorization", "")))
         if request.run_id not in self.runs:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no run {request.run_id!r}")
-        settings = judge_pb2.RunSettings(model=self.runs[request.run_id], k=K)
+        settings = judge_pb2.RunSettings(model=self.runs[request.run_id], k=self.k[request.run_id])
         return judge_pb2.GetRunResponse(
             run=judge_pb2.Run(
                 run_id=request.run_id, settings=settings, judge_model="stub-judge",
@@ -162,9 +163,20 @@ async def test_a_run_stored_by_the_real_server_reports_its_figures_and_judge(
 
     code = await asyncio.to_thread(
         main,
-        ["report", "--server", stack.target, "--run-id", "r-report", "--dataset",
-         str(ILLUSTRATIVE_DATASET), "--k", "2", "--bootstrap", "0", "--output", str(output)],
-    )  # fmt: skip
+        [
+            "report",
+            "--server",
+            stack.target,
+            "--run-id",
+            "r-report",
+            "--dataset",
+            str(ILLUSTRATIVE_DATASET),
+            "--bootstrap",
+            "0",
+            "--output",
+            str(output),
+        ],
+    )  # fmt: skip  (no --k: the run's own, 2)
 
     assert code == 0
     html = output.read_text(encoding="utf-8")
@@ -203,6 +215,55 @@ async def test_runs_of_a_server_mix_with_run_folders(
         ("folder-model", "100.00"),
         ("shallow-model", "56.41"),
     ]
+
+
+async def test_without_k_the_runs_are_scored_at_their_own_k(
+    server: tuple[StoredRuns, str], tmp_path: Path
+) -> None:
+    _, target = server
+    boards = []
+    for k in ([], ["--k", "2"]):
+        output = tmp_path / f"report{len(k)}.html"
+        code = await asyncio.to_thread(
+            main,
+            ["report", "--server", target, "--run-id", "careful", "--run-id", "shallow",
+             *k, "--bootstrap", "0", "--output", str(output)],
+        )  # fmt: skip
+        assert code == 0
+        boards.append(_leaderboard(output.read_text(encoding="utf-8")))
+    # Scored at k = 5 instead, shallow-model's Safe@k and Think@k would differ (its items
+    # would hold 2 of 5 samples): the runs' k, 2, is what was used.
+    assert (
+        boards[0]
+        == boards[1]
+        == [
+            ["careful-model", "100.00", "100.00", "100.00", "100.00", "100.00"],
+            ["shallow-model", "56.41", "83.33", "33.33", "50.00", "0.00"],
+        ]
+    )
+
+
+async def test_a_k_other_than_the_runs_or_runs_of_different_k_exit_2_naming_them(
+    server: tuple[StoredRuns, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    servicer, target = server
+    output = tmp_path / "report.html"
+    runs = ["--server", target, "--run-id", "careful", "--run-id", "shallow"]
+
+    code = await asyncio.to_thread(main, ["report", *runs, "--k", "5", "--output", str(output)])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"bsa-judge report: run careful at {target}: it was run with k=2, not --k 5 "
+        "(leave --k out to score at the run's k)\n",
+    )
+    servicer.k["shallow"] = 3
+    code = await asyncio.to_thread(main, ["report", *runs, "--output", str(output)])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"bsa-judge report: the runs differ in k (run careful at {target}: k=2, "
+        f"run shallow at {target}: k=3): report them separately\n",
+    )
+    assert not output.exists()
 
 
 async def test_an_unknown_run_id_exits_2_naming_it(

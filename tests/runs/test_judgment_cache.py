@@ -5,6 +5,7 @@ from __future__ import annotations
 from bsa_judge.benchmark.scenario import SafetyLabel
 from bsa_judge.judging.cache import LruJudgmentCache
 from bsa_judge.judging.judgment import JudgmentKind
+from bsa_judge.runs.group_commit import GroupCommit
 from bsa_judge.runs.judgment_cache import StoredJudgmentCache, TieredJudgmentCache
 from bsa_judge.runs.sql import SqlRunStore
 from bsa_judge.runs.store import RunStore
@@ -12,9 +13,9 @@ from bsa_judge.runs.store import RunStore
 from tests.runs.examples import judgment, new_run_id
 
 
-def replica(store: RunStore) -> tuple[LruJudgmentCache, TieredJudgmentCache]:
-    lru = LruJudgmentCache(10)
-    return lru, TieredJudgmentCache(lru, StoredJudgmentCache(store))
+def replica(store: RunStore) -> tuple[LruJudgmentCache, TieredJudgmentCache, GroupCommit]:
+    lru, writes = LruJudgmentCache(10), GroupCommit(store)
+    return lru, TieredJudgmentCache(lru, StoredJudgmentCache(writes)), writes
 
 
 async def test_a_judgment_cached_by_one_replica_is_found_by_another(
@@ -23,12 +24,13 @@ async def test_a_judgment_cached_by_one_replica_is_found_by_another(
     other_store = store if store_url == "memory" else SqlRunStore.from_url(store_url)
     key = f"{new_run_id()}-sha256"
     safe = judgment(JudgmentKind.SAFETY, SafetyLabel.SAFE)
-    first_lru, first = replica(store)
-    second_lru, second = replica(other_store)
+    first_lru, first, first_writes = replica(store)
+    second_lru, second, _ = replica(other_store)
     try:
         assert await second.get(key) is None
-        await first.put(key, safe)
+        await first.put(key, safe)  # queued: the judging does not wait for the commit
         assert await first_lru.get(key) == safe
+        await first_writes.flushed()
         assert await second_lru.get(key) is None
         assert await second.get(key) == safe
         assert await second_lru.get(key) == safe  # now kept in the second replica's LRU
@@ -39,16 +41,18 @@ async def test_a_judgment_cached_by_one_replica_is_found_by_another(
 
 async def test_the_stored_cache_keeps_the_first_judgment_under_a_key(store: RunStore) -> None:
     key = f"{new_run_id()}-sha256"
-    cache = StoredJudgmentCache(store)
+    writes = GroupCommit(store)
+    cache = StoredJudgmentCache(writes)
     safe = judgment(JudgmentKind.SAFETY, SafetyLabel.SAFE)
     await cache.put(key, safe)
     await cache.put(key, judgment(JudgmentKind.SAFETY, SafetyLabel.UNSAFE))
+    await writes.flushed()
     assert await cache.get(key) == safe
 
 
 async def test_while_the_store_is_unavailable_the_lru_still_serves(unused_tcp_port: int) -> None:
     down = SqlRunStore.from_url(f"postgresql://postgres@127.0.0.1:{unused_tcp_port}/test")
-    lru, cache = replica(down)
+    lru, cache, _ = replica(down)
     safe = judgment(JudgmentKind.SAFETY, SafetyLabel.SAFE)
     try:
         assert await cache.get("sha256-a") is None

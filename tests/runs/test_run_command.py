@@ -236,3 +236,29 @@ async def test_traces_generated_elsewhere_are_judged_into_a_run(
         ("illustrative-os-2", 0, "Sabotage is the risk."),
         ("illustrative-os-2", 1, "Sabotage, again."),
     ]
+
+
+async def test_the_shard_that_stores_the_last_missing_sample_marks_the_run_completed(
+    stack: Stack, tmp_path: Path
+) -> None:
+    def shard(index: int) -> tuple[str, ...]:
+        return (
+            "--server", stack.target, "--model", MODEL, "--dataset", str(ILLUSTRATIVE_DATASET),
+            "--k", "2", "--run-id", "r-shards", "--scenario", "RO", "CS",
+            "--shard", f"{index}/2", "--output", str(tmp_path / f"shard-{index}"),
+        )  # fmt: skip
+
+    first, _, stderr = await bsa_judge_run(*shard(0))
+    assert first == 0, stderr
+    async with AsyncJudgeClient(stack.target) as client:
+        half = (await client.get_run({"run_id": "r-shards"})).run
+    assert half.status == judge_pb2.RUN_STATUS_RUNNING
+    assert (half.progress.items, half.progress.items_finished) == (4, 2)
+
+    second, _, stderr = await bsa_judge_run(*shard(1))
+    assert second == 0, stderr
+    async with AsyncJudgeClient(stack.target) as client:
+        run = (await client.get_run({"run_id": "r-shards"})).run
+    assert run.status == judge_pb2.RUN_STATUS_COMPLETED
+    assert (run.progress.items, run.progress.items_finished, run.progress.verdicts) == (4, 4, 8)
+    assert run.HasField("finish_time")

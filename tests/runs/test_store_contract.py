@@ -137,6 +137,33 @@ async def test_a_stored_sample_is_returned_for_its_key_and_never_replaced(
     assert missing is None
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["one", "batch"])
+async def test_a_failed_sample_is_replaced_by_the_next_and_its_verdict_dropped(
+    store: RunStore, batched: bool
+) -> None:
+    run_id = new_run_id()
+    await create(store, run_id)
+    key = SampleKey(run_id, "RO-1", 0)
+    async with store.unit_of_work() as uow:
+        await uow.runs.add_sample(key, failed_sample(0))
+        await uow.runs.add_verdict(key, failed_verdict("RO-1", 0))
+        await uow.commit()
+    async with store.unit_of_work() as uow:
+        if batched:
+            [retried] = await uow.runs.add_samples([(key, sample(0, answer="retried"))])
+        else:
+            retried = await uow.runs.add_sample(key, sample(0, answer="retried"))
+        await uow.commit()
+    async with store.unit_of_work() as uow:
+        # The retry is usable now: never replaced again.
+        again = await uow.runs.add_sample(key, failed_sample(0))
+        await uow.commit()
+    async with store.unit_of_work() as uow:
+        records = await uow.runs.records(run_id)
+    assert retried == again == sample(0, answer="retried")
+    assert records == [RunRecord(key, sample(0, answer="retried"), None)]
+
+
 async def test_a_stored_verdict_reads_back_whole_and_is_never_replaced(store: RunStore) -> None:
     run_id = new_run_id()
     await create(store, run_id)

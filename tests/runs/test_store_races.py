@@ -21,7 +21,7 @@ from bsa_judge.runs.schema import samples, verdicts
 from bsa_judge.runs.sql import SqlRunStore
 from bsa_judge.runs.store import RunStore, RunUnitOfWork
 
-from tests.runs.examples import CREATED_AT, new_run_id, run_spec, sample, verdict
+from tests.runs.examples import CREATED_AT, failed_sample, new_run_id, run_spec, sample, verdict
 
 CALLERS = 16
 T = TypeVar("T")
@@ -83,6 +83,26 @@ async def test_racing_samples_on_one_key_store_one_and_all_get_it(
         stored = await uow.runs.get_sample(key)
     assert stored is not None
     assert stored.answer.startswith("answer of caller ")
+    assert answers == [stored] * CALLERS
+    assert await rows(store, samples, key) == 1
+
+
+async def test_racing_retries_of_a_failed_sample_store_one_and_all_get_it(
+    store: RunStore, replicas: list[RunStore]
+) -> None:
+    key = await new_run(store)
+    async with store.unit_of_work() as uow:
+        await uow.runs.add_sample(key, failed_sample(0))
+        await uow.commit()
+
+    async def add(uow: RunUnitOfWork, caller: int) -> Sample:
+        return await uow.runs.add_sample(key, sample(0, answer=f"retry of caller {caller}"))
+
+    answers = await race(replicas, add)
+    async with store.unit_of_work() as uow:
+        stored = await uow.runs.get_sample(key)
+    assert stored is not None
+    assert stored.answer.startswith("retry of caller ")
     assert answers == [stored] * CALLERS
     assert await rows(store, samples, key) == 1
 

@@ -174,8 +174,11 @@ async def stubs(
         yield Stubs(model, judge)
 
 
-def server_environment(folder: Path, stubs: Stubs, database_url: str) -> dict[str, str]:
-    """The environment of a server using these stubs and this database."""
+def server_environment(
+    folder: Path, stubs: Stubs, database_url: str, *, model_concurrency: int = 8
+) -> dict[str, str]:
+    """The environment of a server using these stubs and this database; the model backend
+    takes at most `model_concurrency` calls at once."""
     backends = folder / "models.yaml"
     backends.write_text(
         yaml.safe_dump(
@@ -184,7 +187,7 @@ def server_environment(folder: Path, stubs: Stubs, database_url: str) -> dict[st
                     MODEL: {
                         "base_url": stubs.model.base_url,
                         "model": MODEL,
-                        "max_concurrency": 8,
+                        "max_concurrency": model_concurrency,
                         "max_retries": 0,
                         "supports_n": False,
                         "decoding": {"seed": 1000},

@@ -101,7 +101,10 @@ async def test_ten_server_kills_at_random_moments(
     moments = random.Random(10)
     url = sqlite_database(tmp_path)
     async with stubs(model_delay_s=0.1) as seeded:
-        async with server(server_environment(tmp_path, seeded, url)) as serving:
+        # Two generations at a time: the server commits concurrent samples together (group
+        # commit), so this keeps the stored count rising in small steps between the kills.
+        environment = server_environment(tmp_path, seeded, url, model_concurrency=2)
+        async with server(environment) as serving:
             command = RunCommand(serving.target, "ten-kills", tmp_path / "out", ITEMS, K)
             stored = StoredRun(url, command.run_id)
             driver = await drivers.start(command)

@@ -13,6 +13,7 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
 from bsa_judge_client.client import (
     DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_RECONNECT_TIMEOUT_S,
     ComputeMetricsInput,
     CreateRunInput,
     EvaluateItemsInput,
@@ -40,6 +41,25 @@ from bsa_judge_client.resubmission import Unanswered, resubmits
 _CALL_ENDED = (grpc.RpcError, asyncio.InvalidStateError)
 
 
+#: How long a stream's first write waits for the server's headers (see `_accepted`).
+_ACCEPT_WAIT_S = 2.0
+
+
+async def _accepted(call: Any) -> bool:
+    """Whether the server accepted the streaming `call`, waiting for its headers first.
+
+    grpc.aio reports INTERNAL "Internal error from Core" instead of the server's status when a
+    write fails because the server has already ended the call (grpc/grpc#36066): a refused
+    stream (no token, the heavy-call limit) written to at once loses its UNAUTHENTICATED.
+    The service sends its headers as soon as a bidi stream starts, so the first write waits
+    for them, or for the end of the call; a server that sends none is written to after
+    `_ACCEPT_WAIT_S`. False when the call has already ended (reading reports its status).
+    """
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(call.initial_metadata()), _ACCEPT_WAIT_S)
+    return not call.done()
+
+
 class AsyncJudgeClient:
     """asyncio client of the judge service. Use it with `async with`, or `await close()`.
 
@@ -60,6 +80,8 @@ class AsyncJudgeClient:
         load_balancing: `pick_first`, or `round_robin` over every resolved address.
         max_message_bytes: Largest message sent or received.
         options: Extra gRPC channel arguments; they win over the ones set here.
+        reconnect_timeout_s: How long `judge_traces` waits for a server to accept
+            connections before resubmitting; past it, the UNAVAILABLE error is raised.
 
     Every method also takes `timeout_s=` and `metadata=`; failed calls raise
     `grpc.aio.AioRpcError`.
@@ -77,8 +99,10 @@ class AsyncJudgeClient:
         load_balancing: LoadBalancing = "pick_first",
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         options: tuple[tuple[str, Any], ...] = (),
+        reconnect_timeout_s: float = DEFAULT_RECONNECT_TIMEOUT_S,
     ) -> None:
         arguments = channel_options(retry, load_balancing, tls, max_message_bytes, options)
+        self._reconnect_timeout_s = reconnect_timeout_s
         self._channel = (
             grpc.aio.secure_channel(target, tls.credentials(), options=arguments)
             if tls is not None
@@ -173,6 +197,10 @@ class AsyncJudgeClient:
                 failed_in_a_row += 1
                 if not resubmits(error, failed_in_a_row, resubmissions):
                     raise
+                try:  # the next server (a rolling deploy's) gets a bounded time to be up
+                    await asyncio.wait_for(self._channel.channel_ready(), self._reconnect_timeout_s)
+                except TimeoutError:
+                    raise error from None
                 retrying = True
 
     async def _judge_traces_once(
@@ -196,6 +224,8 @@ class AsyncJudgeClient:
 
         async def send() -> None:
             try:
+                if not await _accepted(call):
+                    return
                 for message in unanswered.messages():
                     await window.acquire()
                     await call.write(message)
@@ -321,6 +351,8 @@ class AsyncJudgeClient:
 
         async def send() -> None:
             try:
+                if not await _accepted(call):
+                    return
                 async for request in _each(requests):
                     message = as_message(request, judge_pb2.EvaluateItemsRequest)
                     await window.acquire()

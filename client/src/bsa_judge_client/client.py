@@ -33,6 +33,8 @@ ExportRunInput = judge_pb2.ExportRunRequest | Mapping[str, Any]
 EvaluateItemsInput = judge_pb2.EvaluateItemsRequest | Mapping[str, Any]
 
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+#: How long a resubmission waits for a server to accept connections before it gives up.
+DEFAULT_RECONNECT_TIMEOUT_S = 30.0
 
 
 class JudgeClient:
@@ -52,6 +54,9 @@ class JudgeClient:
         load_balancing: `pick_first`, or `round_robin` over every resolved address.
         max_message_bytes: Largest message sent or received.
         options: Extra gRPC channel arguments; they win over the ones set here.
+        reconnect_timeout_s: How long `judge_traces`, when its stream ended UNAVAILABLE,
+            waits for a server to accept connections before resubmitting; past it, the
+            UNAVAILABLE error is raised (a server that never comes up fails the call).
 
     Every method also takes `timeout_s=` (its deadline) and `metadata=` (extra call
     metadata, e.g. `[("x-request-id", "batch-7/trace-19")]` to find the call in the
@@ -70,8 +75,10 @@ class JudgeClient:
         load_balancing: LoadBalancing = "pick_first",
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         options: tuple[tuple[str, Any], ...] = (),
+        reconnect_timeout_s: float = DEFAULT_RECONNECT_TIMEOUT_S,
     ) -> None:
         arguments = channel_options(retry, load_balancing, tls, max_message_bytes, options)
+        self._reconnect_timeout_s = reconnect_timeout_s
         self._channel = (
             grpc.secure_channel(target, tls.credentials(), options=arguments)
             if tls is not None
@@ -165,6 +172,12 @@ class JudgeClient:
                 failed_in_a_row += 1
                 if not resubmits(error, failed_in_a_row, resubmissions):
                     raise
+                try:  # the next server (a rolling deploy's) gets a bounded time to be up
+                    grpc.channel_ready_future(self._channel).result(
+                        timeout=self._reconnect_timeout_s
+                    )
+                except grpc.FutureTimeoutError:
+                    raise error from None
                 retrying = True
 
     def _judge_traces_once(

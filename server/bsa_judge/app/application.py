@@ -34,6 +34,7 @@ from bsa_judge.judging.verdict import invalid_verdict, verdict_for
 from bsa_judge.metrics.compute import metrics_for
 from bsa_judge.metrics.report import MetricsOptions, MetricsReport
 from bsa_judge.metrics.scored_samples import ScoredSampleColumns
+from bsa_judge.runs.group_commit import GroupCommit
 from bsa_judge.runs.run import RunRecord, RunSpec
 from bsa_judge.runs.store import RunStore
 from bsa_judge.settings import Settings
@@ -45,15 +46,22 @@ class Application:
     """The service's use cases over the components the composition root built."""
 
     def __init__(
-        self, settings: Settings, judges: JudgePanel, generator: Generator, store: RunStore
+        self,
+        settings: Settings,
+        judges: JudgePanel,
+        generator: Generator,
+        store: RunStore,
+        writes: GroupCommit,
     ) -> None:
         self.settings = settings
         self.judges = judges
         self.generator = generator
         self.store = store
+        self.writes = writes
         self.runs = RunResources(store, judges, generator)
         self.evaluation = RunEvaluation(
             store,
+            writes,
             judges,
             self.generate,
             self._judged,
@@ -182,6 +190,7 @@ class Application:
         """Release upstream connections and other resources."""
         await self.judges.aclose()
         await self.generator.aclose()
+        await self.writes.aclose()
         await self.store.close()
 
 

@@ -26,7 +26,9 @@ from bsa_judge.judging.official_prompts import load_official_prompts
 from bsa_judge.judging.offline_judge import OfflineTraceJudge
 from bsa_judge.judging.port import Judge
 from bsa_judge.judging.template import TemplateSet
+from bsa_judge.runs.group_commit import GroupCommit
 from bsa_judge.runs.judgment_cache import StoredJudgmentCache, TieredJudgmentCache
+from bsa_judge.runs.memory import InMemoryRunStore
 from bsa_judge.runs.sql import SqlRunStore
 from bsa_judge.runs.store import RunStore
 from bsa_judge.settings import Settings
@@ -39,18 +41,38 @@ def build(
 
     `connect` builds a chat model from endpoint settings; the default is the real
     endpoint (`connect_endpoint`). `store` is the run store; the default is the database of
-    `settings.database_url` (its schema must be at head: `serve` migrates it first). Raises
+    `settings.database_url` (its schema must be at head: `build_for_serving` migrates it
+    first). Raises
     BackendsFileError, SafetyRulesError, TemplateError or MissingApiKeyError, naming what is
     wrong (never a key).
     """
     chat = connect or connect_endpoint
     runs = store if store is not None else build_store(settings)
+    writes = GroupCommit(runs)  # one per store: samples, verdicts and cache rows batch together
     return Application(
         settings,
-        judges=build_judges(settings, connect=chat, cache=build_judgment_cache(settings, runs)),
+        judges=build_judges(settings, connect=chat, cache=build_judgment_cache(settings, writes)),
         generator=build_generator(settings, connect=chat),
         store=runs,
+        writes=writes,
     )
+
+
+async def build_for_serving(settings: Settings) -> Application:
+    """The application `serve` runs: the run store's database migrated to the newest schema
+    first (replicas starting together take turns), then `build(settings)`."""
+    # Imported here: the other entry points do not pay for Alembic.
+    from bsa_judge.app.database import upgrade_database
+
+    await upgrade_database(settings.database_url)
+    return build(settings)
+
+
+def build_for_calibration(settings: Settings, *, connect: Connect | None = None) -> Application:
+    """The application `calibrate` judges gold traces with: the judges of `settings` over a
+    run store in memory, never the configured database (its judge cache included: every
+    gold trace is judged afresh), since calibration stores nothing."""
+    return build(settings, connect=connect, store=InMemoryRunStore())
 
 
 def build_store(settings: Settings) -> RunStore:
@@ -58,13 +80,13 @@ def build_store(settings: Settings) -> RunStore:
     return SqlRunStore.from_url(settings.database_url)
 
 
-def build_judgment_cache(settings: Settings, store: RunStore) -> JudgmentCache:
+def build_judgment_cache(settings: Settings, writes: GroupCommit) -> JudgmentCache:
     """The judge cache: `verdict_cache_size` judgments in memory, then the run store's;
     a size of 0 turns the cache off (one that keeps nothing)."""
     memory = LruJudgmentCache(settings.verdict_cache_size)
     if settings.verdict_cache_size == 0:
         return memory
-    return TieredJudgmentCache(memory, StoredJudgmentCache(store))
+    return TieredJudgmentCache(memory, StoredJudgmentCache(writes))
 
 
 def connect_endpoint(settings: EndpointSettings) -> ChatEndpoint:

@@ -5,7 +5,9 @@ request, for SUBMITTED runs), and each sample is stored, judged and its verdict 
 moment it exists, without waiting for the item's other samples. A sample and its verdict
 are reported only once committed; what is stored already is reported as stored and costs no
 model call, so a run resumes by sending its items again. A sample whose generation failed
-gets a NOT_JUDGED verdict (failures are kept: sending the item again does not retry them).
+gets a NOT_JUDGED verdict; sending the item of a generated run again retries it (a new
+generation replaces the failed sample in the store, see RunRepository.add_sample). A usable
+stored sample is never generated again.
 
 An item that cannot be evaluated (a bad field, an unknown run) is answered by one
 `ItemRefused` naming the field, and the stream goes on. The store being unavailable ends the
@@ -21,10 +23,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bsa_judge.app.judges import JudgePanel
-from bsa_judge.app.runs import Clock, utc_now
+from bsa_judge.app.runs import Clock, mark_if_completed, utc_now
 from bsa_judge.benchmark.item import Item
 from bsa_judge.benchmark.run import RunItem, SampleSource, SubmittedSample
-from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
+from bsa_judge.benchmark.status import FAILED_SAMPLES, JudgmentStatus, SampleStatus
 from bsa_judge.chat.model import ReasoningSource
 from bsa_judge.errors import FailedPrecondition, FieldViolation, InvalidInput, NotFound
 from bsa_judge.generation.generator import GenerationRequest
@@ -32,11 +34,12 @@ from bsa_judge.generation.sampler import Sample
 from bsa_judge.judging.judgment import Verdict
 from bsa_judge.judging.port import Judge
 from bsa_judge.judging.trace import Trace
+from bsa_judge.runs.group_commit import GroupCommit
 from bsa_judge.runs.run import Run, RunNotFound, RunRecord, RunStatus, SampleKey
 from bsa_judge.runs.store import RunStore
 
-#: Samples without a completion: nothing to judge.
-UNJUDGEABLE = frozenset({SampleStatus.UPSTREAM_ERROR, SampleStatus.TIMEOUT})
+#: Samples without a completion: nothing to judge (retried when a generated run resumes).
+UNJUDGEABLE = FAILED_SAMPLES
 
 Generate = Callable[[GenerationRequest], AsyncGenerator[Sample, None]]
 JudgeTrace = Callable[[Trace, Judge], Awaitable[Verdict]]
@@ -73,6 +76,7 @@ class RunEvaluation:
     def __init__(
         self,
         store: RunStore,
+        writes: GroupCommit,
         judges: JudgePanel,
         generate: Generate,
         judge_trace: JudgeTrace,
@@ -83,6 +87,7 @@ class RunEvaluation:
         clock: Clock = utc_now,
     ) -> None:
         self.store = store
+        self.writes = writes  # the per-sample writes, committed in batches
         self.record_verdict = record_verdict  # for the verdicts made here (NOT_JUDGED)
         self.judges = judges
         self.generate = generate
@@ -143,7 +148,9 @@ class RunEvaluation:
         try:
             for index in indices:
                 record = stored.get(index)
-                if record is not None and record.sample is not None:
+                if record is not None and _retried(record, submitted is None):
+                    missing.append(index)  # generated again, replacing the failed sample
+                elif record is not None and record.sample is not None:
                     if record.verdict is not None:
                         emit(EvaluatedSample(item.id, record.sample, record.verdict, stored=True))
                     else:  # stored, then the judging broke off: judge it now
@@ -204,13 +211,9 @@ class RunEvaluation:
         key = SampleKey(run.run_id, item.id, sample.index)
         if not sample_stored:
             # Committed before judging: a crash while judging costs no new generation.
-            async with self.store.unit_of_work() as uow:
-                sample = await uow.runs.add_sample(key, sample)
-                await uow.commit()
+            sample = await self.writes.add_sample(key, sample)
         verdict = await self._verdict(run, item, judge, sample)
-        async with self.store.unit_of_work() as uow:
-            verdict = await uow.runs.add_verdict(key, verdict)
-            await uow.commit()
+        verdict = await self.writes.add_verdict(key, verdict)
         emit(EvaluatedSample(item.id, sample, verdict, stored=False))
 
     async def _verdict(self, run: Run, item: Item, judge: Judge, sample: Sample) -> Verdict:
@@ -338,14 +341,8 @@ class RunEvaluation:
             if run.status is not RunStatus.RUNNING:
                 continue
             async with self.store.unit_of_work() as uow:
-                current = await uow.runs.get_run(run.run_id)
-                progress = await uow.runs.progress(run.run_id)
-                if (
-                    current.status is RunStatus.RUNNING
-                    and progress.items_finished >= run.spec.selection.item_count
-                ):
-                    await uow.runs.mark_run(run.run_id, RunStatus.COMPLETED, self.clock())
-                    await uow.commit()
+                await mark_if_completed(uow, await uow.runs.get_run(run.run_id), self.clock)
+                await uow.commit()
 
 
 def not_judged(item: Item, sample: Sample, model: str) -> Verdict:
@@ -381,6 +378,11 @@ def _submitted_samples(samples: tuple[SubmittedSample, ...]) -> dict[int, Sample
             latency_s=0.0,
         )
     return result
+
+
+def _retried(record: RunRecord, generated: bool) -> bool:
+    """A stored sample of a generated run whose generation failed: generate it again."""
+    return generated and record.sample is not None and record.sample.status in UNJUDGEABLE
 
 
 def _field(error: Exception) -> str:

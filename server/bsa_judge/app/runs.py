@@ -4,7 +4,10 @@ one. Evaluating items into a run is `app.evaluation`.
 A run's settings are fixed at creation, with the judge resolved then (its name, model and
 template versions), so that every driver of a sharded or resumed run is checked against
 the same spec. A run is COMPLETED when every item of its selection has k verdicts; the
-EvaluateItems stream that stores the last of them marks it (see `app.evaluation`).
+EvaluateItems stream that stores the last of them marks it when it ends (see
+`app.evaluation`), and reading the run marks it too, so a run whose last stream was cut
+after its last commit (a killed driver, a client that closed the stream early, one shard of
+many) still reads as COMPLETED.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from bsa_judge.judging.judgment import Verdict
 from bsa_judge.metrics.compute import metrics_for
 from bsa_judge.metrics.report import MetricsOptions, MetricsReport
 from bsa_judge.metrics.scored_samples import Factorized, ScoredSampleColumns
-from bsa_judge.runs.run import Run, RunProgress, RunRecord, RunSpec, SampleKey
-from bsa_judge.runs.store import RunStore
+from bsa_judge.runs.run import Run, RunProgress, RunRecord, RunSpec, RunStatus, SampleKey
+from bsa_judge.runs.store import RunStore, RunUnitOfWork
 
 #: A run id: what a file name, a Kubernetes label value and a URL path segment all accept.
 RUN_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -102,9 +105,11 @@ class RunResources:
         return RunView(run, progress), run.created_at == now
 
     async def get_run(self, run_id: str) -> RunView:
-        """The run and its progress; raises RunNotFound."""
+        """The run and its progress (COMPLETED once every item is); raises RunNotFound."""
         async with self.store.unit_of_work() as uow:
-            return RunView(await uow.runs.get_run(run_id), await uow.runs.progress(run_id))
+            view = await mark_if_completed(uow, await uow.runs.get_run(run_id), self.clock)
+            await uow.commit()
+        return view
 
     async def list_runs(self, page_size: int = 0, page_token: str = "") -> RunPage:
         """A page of runs, newest first; raises InvalidInput for a bad size or token."""
@@ -115,7 +120,8 @@ class RunResources:
             runs = list(reversed(await uow.runs.list_runs()))
             start = _page_start(runs, page_token)
             page = runs[start : start + size]
-            views = tuple([RunView(run, await uow.runs.progress(run.run_id)) for run in page])
+            views = tuple([await mark_if_completed(uow, run, self.clock) for run in page])
+            await uow.commit()
         more = start + size < len(runs)
         return RunPage(views, _token(page[-1].run_id) if more and page else "")
 
@@ -176,6 +182,15 @@ class RunResources:
 
     def _new_run_id(self) -> str:
         return f"run-{self.clock():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+async def mark_if_completed(uow: RunUnitOfWork, run: Run, clock: Clock) -> RunView:
+    """The run and its progress; a RUNNING run whose every item has k verdicts is marked
+    COMPLETED first (in `uow`, for the caller to commit)."""
+    progress = await uow.runs.progress(run.run_id)
+    if run.status is RunStatus.RUNNING and progress.items_finished >= run.spec.selection.item_count:
+        run = await uow.runs.mark_run(run.run_id, RunStatus.COMPLETED, clock())
+    return RunView(run, progress)
 
 
 def scored_samples(verdicts: list[Verdict], model: str) -> ScoredSampleColumns:

@@ -15,6 +15,11 @@ class SampleStatus(StrEnum):
     TIMEOUT = "timeout"
 
 
+#: Generations that ended without a completion: nothing to judge (a NOT_JUDGED verdict), and
+#: the only samples a run store replaces, so that a resumed run tries them again.
+FAILED_SAMPLES = frozenset({SampleStatus.UPSTREAM_ERROR, SampleStatus.TIMEOUT})
+
+
 class JudgmentStatus(StrEnum):
     """Whether a judgment produced a label, and if not, why."""
 

@@ -19,19 +19,14 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO
 
-import grpc
-from bsa.judge.v1 import judge_pb2
-
-from bsa_judge.calibration.agreement import Agreement
-from bsa_judge.calibration.gold import GoldFileError, GoldTrace, read_gold
-from bsa_judge.calibration.report import CalibrationReport, Judged, report
-from bsa_judge.errors import NotFound
 from bsa_judge.settings import CONFIG_ENV, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from bsa_judge.app.calibration import Agreement, CalibrationReport
 
 _BAD_INPUT = 2
 
@@ -69,23 +64,23 @@ def register(subcommands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Calibrate and print; returns the exit code."""
+    # Imported here, not at the top: `bsa-judge --help` registers every subcommand.
+    from bsa_judge.app.calibration import GoldFileError, NotFound, calibrate_gold_file
+    from bsa_judge.app.remote.calibration import ServerCallError, calibrate_gold_file_on_servers
+
     try:
         settings = load_settings(args.config)
-        gold = read_gold(args.gold)
-    except (SettingsError, GoldFileError) as error:
-        sys.stderr.write(f"bsa-judge calibrate: {error}\n")
-        return _BAD_INPUT
-    try:
-        if args.server:
-            report = asyncio.run(_calibrate_remote(args.server, gold, args.judge))
+        if args.server:  # judged by running servers, shared out in turn
+            report = asyncio.run(
+                calibrate_gold_file_on_servers(args.server, args.gold, judge=args.judge)
+            )
         else:
-            report = asyncio.run(_calibrate(settings, gold, args.judge))
-    except (NotFound, ValueError) as error:
+            report = asyncio.run(calibrate_gold_file(settings, args.gold, judge=args.judge))
+    except (SettingsError, GoldFileError, NotFound, ValueError) as error:
         sys.stderr.write(f"bsa-judge calibrate: {error}\n")
         return _BAD_INPUT
-    except grpc.RpcError as error:
-        call = cast(grpc.aio.AioRpcError, error)
-        sys.stderr.write(f"bsa-judge calibrate: {call.code().name}: {call.details()}\n")
+    except ServerCallError as error:
+        sys.stderr.write(f"bsa-judge calibrate: {error}\n")
         return 1
     if args.json:
         json.dump(asdict(report), sys.stdout, indent=2)
@@ -95,47 +90,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         _plain(report, sys.stdout)
     return 0
-
-
-async def _calibrate(settings: Any, gold: Any, judge: str) -> CalibrationReport:
-    from bsa_judge.app import bootstrap
-    from bsa_judge.runs.memory import InMemoryRunStore
-
-    # Calibration stores nothing: a run store in memory, never the configured database
-    # (its judge cache included: every gold trace is judged afresh).
-    app = bootstrap.build(settings, store=InMemoryRunStore())
-    try:
-        return await app.calibrate(gold, judge=judge)
-    finally:
-        await app.aclose()
-
-
-async def _calibrate_remote(
-    servers: Sequence[str], gold: Sequence[GoldTrace], judge: str
-) -> CalibrationReport:
-    """Judge the gold traces on running servers, each taking every len(servers)-th trace."""
-    from bsa_judge_client import AsyncJudgeClient
-
-    from bsa_judge.service.convert_calibration import judged_from_verdict, trace_to_proto
-
-    results: dict[int, Judged] = {}
-
-    async def on(server: str, indices: range) -> None:
-        requests = [
-            judge_pb2.JudgeTracesRequest(
-                key=str(i), trace=trace_to_proto(gold[i].trace), judge=judge
-            )
-            for i in indices
-        ]
-        async with AsyncJudgeClient(server) as client:
-            async for response in client.judge_traces(requests):
-                results[int(response.key)] = judged_from_verdict(response.verdict)
-
-    await asyncio.gather(
-        *(on(server, range(n, len(gold), len(servers))) for n, server in enumerate(servers))
-    )
-    name = judge or "(the servers' default judge)"
-    return report(name, gold, [results[i] for i in range(len(gold))])
 
 
 def _figure(value: float | None) -> str:

@@ -37,12 +37,11 @@ def register(subcommands: Any) -> None:
 def run_upgrade(args: argparse.Namespace) -> int:
     """Migrate; 0 when done, 2 for a bad URL or settings, 1 when the database fails."""
     # Imported here: the other subcommands do not pay for SQLAlchemy and Alembic.
-    from bsa_judge.runs.migrate import upgrade_to_head
-    from bsa_judge.runs.schema import DatabaseUrlError
+    from bsa_judge.app.database import DatabaseUrlError, upgrade_database
 
     try:
         url = args.database_url or load_settings().database_url
-        revision = asyncio.run(upgrade_to_head(url))
+        revision = asyncio.run(upgrade_database(url))
     except (SettingsError, DatabaseUrlError) as error:
         sys.stderr.write(f"bsa-judge db upgrade: {error}\n")
         return 2

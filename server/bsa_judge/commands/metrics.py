@@ -68,13 +68,17 @@ def register(subcommands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
-    """--k, --alpha, --policy, --bootstrap and --seed: how the figures are computed."""
+def add_scoring_arguments(parser: argparse.ArgumentParser, *, k_help: str | None = None) -> None:
+    """--k, --alpha, --policy, --bootstrap and --seed: how the figures are computed.
+
+    `k_help`: a command whose k can come from elsewhere (the report: the stored runs') says
+    so here; its --k is then None unless given.
+    """
     parser.add_argument(
         "--k",
         type=at_least(1),
-        default=DEFAULT_K,
-        help=f"samples per item (default {DEFAULT_K}, as the official script)",
+        default=DEFAULT_K if k_help is None else None,
+        help=k_help or f"samples per item (default {DEFAULT_K}, as the official script)",
     )
     parser.add_argument(
         "--alpha",
@@ -101,7 +105,7 @@ def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
 def scoring_options(args: argparse.Namespace) -> MetricsOptions:
     """The MetricsOptions of the arguments add_scoring_arguments added."""
     return MetricsOptions(
-        k=args.k,
+        k=args.k if args.k is not None else DEFAULT_K,
         alpha=args.alpha,
         policy=MissingSamplePolicy.parse(args.policy),
         bootstrap_resamples=args.bootstrap,

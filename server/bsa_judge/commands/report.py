@@ -13,18 +13,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bsa_judge.app.remote import TOKEN_ENV
 from bsa_judge.commands.arguments import at_least
 from bsa_judge.commands.metrics import add_scoring_arguments, scoring_options
-from bsa_judge.commands.run import TOKEN_ENV
-
-if TYPE_CHECKING:
-    from bsa_judge.report.server_run import RunReader
-    from bsa_judge.report.sources import VerdictSource
 
 _BAD_INPUT = 2
 _SERVER_FAILED = 1
@@ -66,7 +60,9 @@ def register(subcommands: Any) -> None:
         "--token", help=f"bearer token (default: the {TOKEN_ENV} environment variable)"
     )
     parser.add_argument("--tls-ca", type=Path, help="CA of the server certificate: use TLS")
-    add_scoring_arguments(parser)
+    add_scoring_arguments(
+        parser, k_help="samples per item (default: the k of the --run-id runs, else 5)"
+    )
     parser.add_argument(
         "--cases", type=at_least(0), default=5, metavar="N",
         help="superficial-safety cases shown per scenario (default 5)",
@@ -77,27 +73,30 @@ def register(subcommands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build and write the report; returns 0, 2 for bad input, 1 when the server fails."""
-    from bsa_judge.benchmark.dataset import DatasetError, load_items
-    from bsa_judge.report.page import ReportOptions, report_html
-    from bsa_judge.report.server_run import ServerError
-    from bsa_judge.report.sources import ReportInputError, source_for
+    # Imported here, not at the top: `bsa-judge --help` registers every subcommand.
+    from bsa_judge.app.remote.reporting import (
+        ReportInputError,
+        ReportOptions,
+        ReportRequest,
+        ServerError,
+        report_page,
+    )
 
-    options = ReportOptions(
-        metrics=scoring_options(args),
-        cases_per_scenario=args.cases,
-        title=args.title,
+    request = ReportRequest(
+        sources=args.sources,
+        options=ReportOptions(
+            metrics=scoring_options(args), cases_per_scenario=args.cases, title=args.title
+        ),
+        dataset=args.dataset,
+        server=args.server,
+        run_ids=args.run_id,
+        k_from_runs=args.k is None,
+        token=args.token,
+        tls_ca=args.tls_ca,
     )
     try:
-        _check_sources(args)
-        for path in args.sources:
-            if not path.exists():
-                raise ReportInputError(f"{path}: no such file or folder")
-        items = load_items(args.dataset) if args.dataset is not None else []
-        with _server_client(args) as client:
-            sources: list[VerdictSource] = [source_for(p) for p in args.sources]
-            sources += _server_sources(client, args.server, args.run_id)
-            html = report_html(sources, options, items=items)
-    except (ReportInputError, DatasetError) as error:
+        html = report_page(request)
+    except ReportInputError as error:
         sys.stderr.write(f"bsa-judge report: {error}\n")
         return _BAD_INPUT
     except ServerError as error:
@@ -109,38 +108,3 @@ def run(args: argparse.Namespace) -> int:
     args.output.write_text(html, encoding="utf-8")
     sys.stdout.write(f"bsa-judge report: wrote {args.output} ({len(html.encode()):,} bytes)\n")
     return 0
-
-
-def _check_sources(args: argparse.Namespace) -> None:
-    from bsa_judge.report.sources import ReportInputError
-
-    if args.run_id and args.server is None:
-        raise ReportInputError("--run-id needs --server HOST:PORT")
-    if args.server is not None and not args.run_id:
-        raise ReportInputError("--server needs at least one --run-id")
-    if not args.sources and not args.run_id:
-        raise ReportInputError("nothing to report: give verdict files, run folders or --run-id")
-
-
-def _server_client(args: argparse.Namespace) -> AbstractContextManager[RunReader | None]:
-    """The client SDK's JudgeClient for --server, or None without one."""
-
-    if args.server is None:
-        return nullcontext(None)
-    from bsa_judge_client import JudgeClient, Tls
-
-    from bsa_judge.env_secrets import read_secret
-
-    tls = Tls.from_files(ca=args.tls_ca) if args.tls_ca is not None else None
-    token = args.token or read_secret(TOKEN_ENV) or None
-    return JudgeClient(args.server, tls=tls, token=token)
-
-
-def _server_sources(
-    client: RunReader | None, target: str | None, run_ids: Sequence[str]
-) -> list[VerdictSource]:
-    from bsa_judge.report.server_run import ServerRunSource
-
-    if client is None or target is None:
-        return []
-    return [ServerRunSource(client, target, run_id) for run_id in run_ids]

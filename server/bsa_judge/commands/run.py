@@ -13,13 +13,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bsa_judge.benchmark.scenario import Scenario
+from bsa_judge.app.remote import TOKEN_ENV
 from bsa_judge.commands.arguments import at_least
 
+if TYPE_CHECKING:
+    from bsa_judge.app.remote.driving import Scenario
+
 _BAD_INPUT = 2
-TOKEN_ENV = "BSA_JUDGE_TOKEN"  # noqa: S105 - a variable name
+__all__ = ["TOKEN_ENV", "register", "run"]
 
 
 def register(subcommands: Any) -> None:
@@ -79,18 +82,19 @@ def register(subcommands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) the benchmark run; returns the exit code."""
-    from bsa_judge.driver.command import RunInputError, RunOptions, drive
-    from bsa_judge.env_secrets import read_secret
+    # Imported here, not at the top: `bsa-judge --help` registers every subcommand.
+    from bsa_judge.app.remote.driving import RunInputError, RunOptions, drive_run
 
     try:
-        options = RunOptions.from_args(args, token=args.token or read_secret(TOKEN_ENV) or None)
-        return drive(options)
+        return drive_run(RunOptions.from_args(args, token=args.token))
     except RunInputError as error:
         sys.stderr.write(f"bsa-judge run: {error}\n")
         return _BAD_INPUT
 
 
 def _scenario(text: str) -> Scenario:
+    from bsa_judge.app.remote.driving import Scenario
+
     try:
         return Scenario.parse(text)
     except ValueError as error:

@@ -3,7 +3,8 @@
 Startup writes a `server_started` event with the bound `port` (parse it when `--port 0`).
 SIGTERM or SIGINT: health turns NOT_SERVING for every service, new RPCs are refused, RPCs in
 flight get `grace_period_s` to finish, and the process exits 0. SIGHUP reloads the files the
-settings point to (`Application.reload`) without a restart.
+settings point to (`Application.reload`) without a restart. With `workers` > 1 this process
+supervises that many processes serving the same port (`bsa_judge.commands.serve_workers`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,21 +62,27 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"bsa-judge serve: {error}\n")
         return 2
     configure_logging(settings.log_format, settings.log_level)
+    if settings.workers > 1:
+        from bsa_judge.commands.serve_workers import supervise
+
+        return supervise(settings)
     return asyncio.run(serve(settings))
 
 
-async def serve(settings: Settings) -> int:
-    """Start the server, wait for a stop signal, shut down gracefully; returns the exit code."""
+async def serve(settings: Settings, *, report_port: Callable[[int], None] | None = None) -> int:
+    """Start the server, wait for a stop signal, shut down gracefully; returns the exit code.
+
+    A worker of `serve_workers` passes `report_port`: it logs `worker_started` instead of
+    `server_started` and hands the bound port to its supervisor.
+    """
     # Imported here so that other subcommands (metrics) do not pay for the server's imports.
     from bsa_judge.app import bootstrap
-    from bsa_judge.runs.migrate import upgrade_to_head
     from bsa_judge.service.gc_tuning import tune_collector
     from bsa_judge.service.server import start_server
 
     try:
-        # The run store's schema first: replicas starting together take turns (advisory lock).
-        await upgrade_to_head(settings.database_url)
-        app = bootstrap.build(settings)
+        # The run store's schema is brought to head first (replicas take turns), then built.
+        app = await bootstrap.build_for_serving(settings)
         # Handlers go in before the server starts and says so, so that a signal sent as soon
         # as `server_started` is read never meets the default action (death).
         stop_signal = _watch_signals(app)
@@ -83,8 +91,10 @@ async def serve(settings: Settings) -> int:
         log.exception("server_start_failed", host=settings.host, port=settings.port)
         return 1
     tune_collector()
+    if report_port is not None:
+        report_port(running.port)
     log.info(
-        "server_started",
+        "server_started" if report_port is None else "worker_started",
         host=settings.host,
         port=running.port,
         metrics_port=running.prometheus.port if running.prometheus is not None else None,

@@ -198,7 +198,14 @@ def _column(
         else:
             value = _sums_per_model(numerator / denominator, model, n_models) / n_items
     low, high = intervals(
-        numerator, denominator, model, n_models, ratio=measure.ratio, resamples=resamples, rng=rng
+        numerator,
+        denominator,
+        model,
+        n_models,
+        ratio=measure.ratio,
+        resamples=resamples,
+        rng=rng,
+        item=tally.item[scope],
     )
     return _Column(value, n_items, low, high)
 

@@ -67,6 +67,8 @@ def read_official_csv(path: Path) -> ScoredSampleColumns:
         raise UnreadableFile(_malformed_row(path, len(header)) or str(error)) from None
     if table.num_rows == 0:
         raise UnreadableFile("no rows after the header")
+    # One dictionary per column for all chunks, in order of first appearance.
+    table = table.unify_dictionaries()
     columns = {field: _factorized(table.column(column)) for field, column in present.items()}
     n_rows = table.num_rows
     if "sample_index" in columns:
@@ -108,21 +110,17 @@ def _malformed_row(path: Path, width: int) -> str | None:
 
 
 def _factorized(column: pa.ChunkedArray) -> Factorized:
-    """Dictionary-encoded chunks (one dictionary each) as one Factorized column.
+    """Dictionary-encoded chunks that share one dictionary as one Factorized column.
 
-    Codes number the values in order of first appearance across the chunks' dictionaries.
-    The dictionaries are small (distinct texts), so they are merged in Python: this module
-    does not import pyarrow.compute (~0.1 s of `bsa-judge metrics` start-up).
+    (Table.unify_dictionaries is pyarrow's core, not pyarrow.compute, which this module
+    does not import: ~0.1 s of `bsa-judge metrics` start-up.)
     """
-    codes: dict[str, int] = {}
-    parts = []
-    for chunk in column.chunks:
-        texts: list[str] = chunk.dictionary.to_pylist()
-        recode = np.array([codes.setdefault(text, len(codes)) for text in texts], dtype=np.int32)
-        parts.append(recode[chunk.indices.to_numpy(zero_copy_only=False)])
-    if not parts:
+    chunks = column.chunks
+    if not chunks:
         return Factorized(np.zeros(0, dtype=np.int32), ())
-    return Factorized(np.concatenate(parts), tuple(codes))
+    texts: list[str] = chunks[0].dictionary.to_pylist()
+    codes = [chunk.indices.to_numpy(zero_copy_only=False) for chunk in chunks]
+    return Factorized(np.concatenate(codes).astype(np.int32, copy=False), tuple(texts))
 
 
 def _sample_indices(column: Factorized) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:

@@ -60,6 +60,13 @@ class ServerRunSource:
     def name(self) -> str:
         return f"run {self.run_id} at {self.target}"
 
+    def k(self) -> int:
+        """The samples per item the run was created with."""
+        try:
+            return int(self.client.get_run({"run_id": self.run_id}).run.settings.k)
+        except grpc.RpcError as error:
+            raise self._rpc_error(error) from None
+
     def read(self, on_detail: DetailSink) -> VerdictFile:
         def on_record(record: dict[str, Any]) -> None:
             detail = verdict_detail(record)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
+from bsa_judge.benchmark.status import FAILED_SAMPLES
 from bsa_judge.generation.sampler import Sample
 from bsa_judge.judging.judgment import Judgment, Verdict
 from bsa_judge.runs.run import (
@@ -89,7 +90,13 @@ class InMemoryRunRepository(RunRepository):
     async def add_sample(self, key: SampleKey, sample: Sample) -> Sample:
         await self.get_run(key.run_id)
         stored = self._tables.samples.get(key)
-        return stored if stored is not None else self._insert(self._tables.samples, key, sample)
+        if stored is None:
+            return self._insert(self._tables.samples, key, sample)
+        if stored.status not in FAILED_SAMPLES:
+            return stored
+        self._delete(self._tables.samples, key)
+        self._delete(self._tables.verdicts, key)
+        return self._insert(self._tables.samples, key, sample)
 
     async def get_sample(self, key: SampleKey) -> Sample | None:
         return self._tables.samples.get(key)
@@ -124,6 +131,12 @@ class InMemoryRunRepository(RunRepository):
         if stored is not None:
             return stored
         return self._insert(self._tables.judgments, cache_key, judgment)
+
+    def _delete(self, table: dict[_K, _V], key: _K) -> None:
+        if key not in table:
+            return
+        value = table.pop(key)
+        self.undo.append(lambda: table.__setitem__(key, value))
 
     def _insert(self, table: dict[_K, _V], key: _K, value: _V) -> _V:
         table[key] = value

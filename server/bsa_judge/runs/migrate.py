@@ -1,6 +1,7 @@
 """Bringing a database's schema to the newest migration, from a running event loop.
 
-`bsa-judge serve` calls `upgrade_to_head` at start, and `bsa-judge db upgrade` on its own.
+`bsa-judge serve` has it called at start (`app.bootstrap.build_for_serving`), and
+`bsa-judge db upgrade` on its own (`app.database.upgrade_database`).
 Replicas starting together on one PostgreSQL take turns: the upgrade holds an advisory
 lock for its transaction, and the second finds the schema already at head.
 """

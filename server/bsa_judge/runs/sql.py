@@ -9,10 +9,10 @@ write.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import asyncpg
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bsa_judge.benchmark.run import SampleSource
-from bsa_judge.benchmark.status import JudgmentStatus, SampleStatus
+from bsa_judge.benchmark.status import FAILED_SAMPLES, JudgmentStatus, SampleStatus
 from bsa_judge.generation.sampler import Sample
 from bsa_judge.judging.judgment import Judgment, Verdict
 from bsa_judge.runs import codec
@@ -39,6 +39,9 @@ from bsa_judge.runs.schema import create_engine, judgments, runs, samples, verdi
 from bsa_judge.runs.store import RunRepository, RunStore, RunUnitOfWork
 
 _KEY = ("run_id", "item_id", "sample_index")
+_CACHE_KEY = ("cache_key",)
+_Key = TypeVar("_Key", bound=Hashable)
+_Value = TypeVar("_Value")
 
 # What a database that is down, restarting or out of reach raises: at connect, the driver's
 # OSError; on a connection in use, SQLAlchemy's wrappers of the driver's errors.
@@ -61,15 +64,40 @@ def _by_key(body: sa.Column[Any]) -> sa.Select[Any]:
 
 # The statements of the per-sample hot path, built once: SQLAlchemy then finds their compiled
 # form in its cache without building and hashing a new statement on every call.
+_TABLE_KEYS = ((samples, _KEY), (verdicts, _KEY), (judgments, _CACHE_KEY))
 _INSERTS = {
     (dialect, table.name): _on_conflict_do_nothing(dialect, table, key)
     for dialect in ("postgresql", "sqlite")
-    for table, key in ((samples, _KEY), (verdicts, _KEY), (judgments, ("cache_key",)))
+    for table, key in _TABLE_KEYS
+}
+# The same inserts for a batch of rows, returning the key of each row they wrote.
+_INSERTS_RETURNING_KEYS = {
+    (dialect, table.name): _INSERTS[(dialect, table.name)].returning(
+        *(table.c[name] for name in key)
+    )
+    for dialect in ("postgresql", "sqlite")
+    for table, key in _TABLE_KEYS
 }
 _SAMPLE_BY_KEY = _by_key(samples.c.sample)
+# A failed sample (no completion) is replaced by the next one stored under its key; the
+# status guard makes the update itself decide, so a usable sample is never overwritten.
+_REPLACE_FAILED_SAMPLE = (
+    sa.update(samples)
+    .where(
+        *(samples.c[name] == sa.bindparam(f"key_{name}") for name in _KEY),
+        samples.c.status.in_([status.value for status in FAILED_SAMPLES]),
+    )
+    .values(status=sa.bindparam("status"), sample=sa.bindparam("sample"))
+)
+_DELETE_VERDICT = sa.delete(verdicts).where(
+    *(verdicts.c[name] == sa.bindparam(name) for name in _KEY)
+)
 _VERDICT_BY_KEY = _by_key(verdicts.c.verdict)
 _JUDGMENT_BY_KEY = sa.select(judgments.c.judgment).where(
     judgments.c.cache_key == sa.bindparam("cache_key")
+)
+_JUDGMENTS_BY_KEYS = sa.select(judgments.c.cache_key, judgments.c.judgment).where(
+    judgments.c.cache_key.in_(sa.bindparam("cache_keys", expanding=True))
 )
 
 
@@ -161,12 +189,8 @@ class SqlRunRepository(RunRepository):
         )
 
     async def add_sample(self, key: SampleKey, sample: Sample) -> Sample:
-        row = {
-            **_key_row(key),
-            "status": sample.status.value,
-            "sample": codec.sample_to_json(sample),
-        }
-        if await self._insert_for_run(samples, row, key.run_id):
+        row = _sample_row(key, sample)
+        if await self._insert_for_run(samples, row, key.run_id) or await self._replace_failed(row):
             return codec.sample_from_json(row["sample"])  # exactly what a read gives back
         stored = await self.get_sample(key)
         assert stored is not None  # inserted now or before, and never deleted
@@ -177,15 +201,7 @@ class SqlRunRepository(RunRepository):
         return codec.sample_from_json(data) if data is not None else None
 
     async def add_verdict(self, key: SampleKey, verdict: Verdict) -> Verdict:
-        row = {
-            **_key_row(key),
-            "status": verdict.status.value,
-            "safety_label": verdict.safety_label.value if verdict.safety_label else None,
-            "thinking_label": verdict.thinking_label.value if verdict.thinking_label else None,
-            "thinking_correct": verdict.thinking_correct,
-            "scenario": verdict.scenario.value if verdict.scenario else None,
-            "verdict": codec.verdict_to_json(verdict),
-        }
+        row = _verdict_row(key, verdict)
         if await self._insert_for_run(verdicts, row, key.run_id):
             return codec.verdict_from_json(row["verdict"])
         stored = await self.get_verdict(key)
@@ -224,6 +240,86 @@ class SqlRunRepository(RunRepository):
         stored = await self.get_judgment(cache_key)
         assert stored is not None
         return stored
+
+    async def add_samples(self, entries: Sequence[tuple[SampleKey, Sample]]) -> list[Sample]:
+        return await self._add_many(
+            samples,
+            [(_key_tuple(key), _sample_row(key, sample)) for key, sample in entries],
+            lambda row: codec.sample_from_json(row["sample"]),
+            lambda key: self.get_sample(SampleKey(*key)),
+            self._replace_failed,
+        )
+
+    async def add_verdicts(self, entries: Sequence[tuple[SampleKey, Verdict]]) -> list[Verdict]:
+        return await self._add_many(
+            verdicts,
+            [(_key_tuple(key), _verdict_row(key, verdict)) for key, verdict in entries],
+            lambda row: codec.verdict_from_json(row["verdict"]),
+            lambda key: self.get_verdict(SampleKey(*key)),
+        )
+
+    async def add_judgments(self, entries: Sequence[tuple[str, Judgment]]) -> list[Judgment]:
+        return await self._add_many(
+            judgments,
+            [
+                ((key,), {"cache_key": key, "judgment": codec.judgment_to_json(judgment)})
+                for key, judgment in entries
+            ],
+            lambda row: codec.judgment_from_json(row["judgment"]),
+            lambda key: self.get_judgment(key[0]),
+        )
+
+    async def get_judgments(self, cache_keys: Sequence[str]) -> dict[str, Judgment]:
+        if not cache_keys:
+            return {}
+        rows = await self._connection.execute(
+            _JUDGMENTS_BY_KEYS, {"cache_keys": list(dict.fromkeys(cache_keys))}
+        )
+        return {key: codec.judgment_from_json(data) for key, data in rows}
+
+    async def _add_many(
+        self,
+        table: sa.Table,
+        keyed_rows: Sequence[tuple[_Key, dict[str, Any]]],
+        decode: Callable[[dict[str, Any]], _Value],
+        read_stored: Callable[[_Key], Awaitable[_Value | None]],
+        replace: Callable[[dict[str, Any]], Awaitable[bool]] | None = None,
+    ) -> list[_Value]:
+        """Insert-or-return for many rows: one multi-row insert that ignores taken keys and
+        returns the keys it wrote; a read of the stored row for each key it did not write.
+        A key given twice is inserted once, and both get the stored value."""
+        first: dict[_Key, dict[str, Any]] = {}
+        for key, row in keyed_rows:
+            first.setdefault(key, row)
+        try:
+            result = await self._connection.execute(
+                _INSERTS_RETURNING_KEYS[(self._dialect, table.name)], list(first.values())
+            )
+        except sa.exc.IntegrityError:
+            # The only constraint such an insert can break: a run's key (samples, verdicts).
+            raise RunNotFound(str(keyed_rows[0][1].get("run_id"))) from None
+        written = {tuple(row) for row in result}
+        stored: dict[_Key, _Value] = {}
+        for key, row in first.items():
+            if key in written or (replace is not None and await replace(row)):
+                stored[key] = decode(row)  # exactly what a read gives back
+            else:
+                found = await read_stored(key)
+                assert found is not None  # inserted now or before, and never deleted
+                stored[key] = found
+        return [stored[key] for key, _ in keyed_rows]
+
+    async def _replace_failed(self, row: Mapping[str, Any]) -> bool:
+        """Replace the failed sample stored under the row's key (and drop its NOT_JUDGED
+        verdict); False when the stored sample is usable."""
+        values = {f"key_{name}": row[name] for name in _KEY}
+        result = await self._connection.execute(
+            _REPLACE_FAILED_SAMPLE, {**values, "status": row["status"], "sample": row["sample"]}
+        )
+        if result.rowcount != 1:
+            return False
+        await self._connection.execute(_DELETE_VERDICT, {name: row[name] for name in _KEY})
+        return True
 
     async def _insert(self, table: sa.Table, row: Mapping[str, Any], key: tuple[str, ...]) -> bool:
         """Insert the row unless its key is taken; True when this insert wrote it."""
@@ -343,6 +439,26 @@ class SqlRunStore(RunStore):
 
 def _key_row(key: SampleKey) -> dict[str, Any]:
     return {"run_id": key.run_id, "item_id": key.item_id, "sample_index": key.sample_index}
+
+
+def _key_tuple(key: SampleKey) -> tuple[str, str, int]:
+    return (key.run_id, key.item_id, key.sample_index)
+
+
+def _sample_row(key: SampleKey, sample: Sample) -> dict[str, Any]:
+    return {**_key_row(key), "status": sample.status.value, "sample": codec.sample_to_json(sample)}
+
+
+def _verdict_row(key: SampleKey, verdict: Verdict) -> dict[str, Any]:
+    return {
+        **_key_row(key),
+        "status": verdict.status.value,
+        "safety_label": verdict.safety_label.value if verdict.safety_label else None,
+        "thinking_label": verdict.thinking_label.value if verdict.thinking_label else None,
+        "thinking_correct": verdict.thinking_correct,
+        "scenario": verdict.scenario.value if verdict.scenario else None,
+        "verdict": codec.verdict_to_json(verdict),
+    }
 
 
 def _run_row(spec: RunSpec, created_at: datetime) -> dict[str, Any]:

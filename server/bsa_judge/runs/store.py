@@ -7,13 +7,15 @@ through a unit of work (the cosmicpython pattern).
 
 Leaving the block without `commit()` rolls back. Every `add_*` is insert-or-return: when the
 key is already stored, the stored value is returned unchanged and nothing is written, so two
-callers racing on one key get the same answer. A caller reports a sample or verdict only after
-`commit()` returned.
+callers racing on one key get the same answer. The one exception: a failed sample (a
+generation without a completion) is replaced by the next sample stored under its key. A
+caller reports a sample or verdict only after `commit()` returned.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -54,7 +56,12 @@ class RunRepository(abc.ABC):
 
     @abc.abstractmethod
     async def add_sample(self, key: SampleKey, sample: Sample) -> Sample:
-        """Store the sample under `key` unless one is stored; returns the stored one.
+        """Store the sample under `key` unless a usable one is stored; returns the stored one.
+
+        A failed sample stored under `key` (FAILED_SAMPLES: no completion) is the one thing
+        replaced: by `sample`, in one guarded update, its NOT_JUDGED verdict deleted with it,
+        so that a resumed run retries it. A usable sample is never replaced, and of callers
+        racing to replace a failed one, all get the sample that ends up stored.
 
         Raises RunNotFound when the run does not exist.
         """
@@ -90,6 +97,25 @@ class RunRepository(abc.ABC):
     @abc.abstractmethod
     async def add_judgment(self, cache_key: str, judgment: Judgment) -> Judgment:
         """Cache the judgment under `cache_key` unless one is; returns the stored one."""
+
+    # --- many at once (group commit): each as its one-at-a-time form, in order; a store
+    # overrides them to write or read a whole batch in a few statements.
+    async def add_samples(self, entries: Sequence[tuple[SampleKey, Sample]]) -> list[Sample]:
+        """`add_sample` of each entry; the stored samples, in the order given."""
+        return [await self.add_sample(key, sample) for key, sample in entries]
+
+    async def add_verdicts(self, entries: Sequence[tuple[SampleKey, Verdict]]) -> list[Verdict]:
+        """`add_verdict` of each entry; the stored verdicts, in the order given."""
+        return [await self.add_verdict(key, verdict) for key, verdict in entries]
+
+    async def add_judgments(self, entries: Sequence[tuple[str, Judgment]]) -> list[Judgment]:
+        """`add_judgment` of each entry; the stored judgments, in the order given."""
+        return [await self.add_judgment(key, judgment) for key, judgment in entries]
+
+    async def get_judgments(self, cache_keys: Sequence[str]) -> dict[str, Judgment]:
+        """The judgments cached under any of `cache_keys`, by key (misses left out)."""
+        found = {key: await self.get_judgment(key) for key in dict.fromkeys(cache_keys)}
+        return {key: judgment for key, judgment in found.items() if judgment is not None}
 
 
 class RunUnitOfWork(abc.ABC):

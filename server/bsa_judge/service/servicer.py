@@ -57,6 +57,7 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.JudgeTracesRequest, judge_pb2.JudgeTracesResponse
         ],
     ) -> AsyncIterator[judge_pb2.JudgeTracesResponse]:
+        await context.send_initial_metadata(())  # accepted: the SDK starts writing (see SDK)
         requests = UntilDraining(request_iterator, self._draining)
         verdicts = self._app.judge_traces(convert_judging.stream_requests(requests))
         # Leaving this loop (client cancel, deadline) closes the stream, cancelling its work.
@@ -140,6 +141,7 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
     ) -> AsyncIterator[judge_pb2.EvaluateItemsResponse]:
         # On SIGTERM, as JudgeTraces: no further item is read, the items read are finished,
         # and the stream ends UNAVAILABLE: the driver sends what is pending to a replica.
+        await context.send_initial_metadata(())  # accepted: the SDK starts writing (see SDK)
         requests = UntilDraining(request_iterator, self._draining)
         outcomes = self._app.evaluate_items(convert_runs.run_items(requests))
         # Leaving this loop (client cancel, deadline) closes the stream, cancelling its work.

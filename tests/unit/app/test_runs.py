@@ -253,6 +253,36 @@ async def test_a_failed_generation_is_stored_not_judged(tmp_path: Path) -> None:
     }
 
 
+async def test_a_failed_generation_is_retried_when_the_item_is_sent_again(
+    tmp_path: Path,
+) -> None:
+    attempts: list[int] = []
+
+    def failing_once(call: FakeCall) -> Answer:
+        seed = int(call.decoding.get("seed", 0))
+        attempts.append(seed)
+        if seed == 1 and attempts.count(1) == 1:
+            return UpstreamFailure("m", FailureCause.SERVER_ERROR, "HTTP 500")
+        return reasoning_model(call)
+
+    models = FakeModels({"m": failing_once, "j": judge})
+    app = app_with(tmp_path, models)
+    await app.create_run(spec(decoding=Decoding(seed=0)))
+    await evaluate(app, item("a"))
+
+    outcomes = await evaluate(app, item("a"))
+
+    assert sorted(attempts) == [0, 1, 1, 2]  # only the failed sample is generated again
+    assert samples_of(outcomes) == [
+        ("a", 0, True, "Safe"),
+        ("a", 1, False, "Unsafe"),
+        ("a", 2, True, "Safe"),
+    ]
+    view = await app.get_run("r1")
+    assert view.progress.samples_by_status == {SampleStatus.OK: 3}
+    assert view.progress.verdicts_by_status == {JudgmentStatus.OK: 3}
+
+
 async def test_submitted_samples_are_judged_without_generating(
     app: Application, models: FakeModels
 ) -> None:
@@ -342,6 +372,29 @@ async def test_progress_counts_and_the_run_completes_when_every_item_has_k_verdi
     view = await app.get_run("r1")
     assert (view.progress.items, view.progress.items_finished) == (2, 2)
     assert view.run.status is RunStatus.COMPLETED
+    assert view.run.finished_at is not None
+
+
+async def test_a_run_whose_last_stream_was_closed_early_reads_as_completed(
+    app: Application,
+) -> None:
+    """Two shards of one run; the second's client closes its stream as soon as it has its
+    last answer (as a killed driver would), before the stream's own end marks the run."""
+    await app.create_run(spec(item_count=2))
+    await evaluate(app, item("a"))  # the first shard, to the end of its stream
+
+    async def second_shard() -> AsyncIterator[RunItem]:
+        yield item("b")
+
+    outcomes = app.evaluate_items(second_shard())
+    answers = [await anext(outcomes) for _ in range(3)]
+    await outcomes.aclose()
+
+    assert len(answers) == 3
+    listed = await app.list_runs()
+    view = await app.get_run("r1")
+    assert [(v.run.run_id, v.run.status) for v in listed.runs] == [("r1", RunStatus.COMPLETED)]
+    assert (view.run.status, view.progress.items_finished) == (RunStatus.COMPLETED, 2)
     assert view.run.finished_at is not None
 
 

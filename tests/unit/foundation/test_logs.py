@@ -66,6 +66,30 @@ def test_our_events_and_library_records_are_json_lines_of_the_same_shape(
     ]
 
 
+def test_process_fields_are_on_every_line_ours_and_the_libraries(output: io.StringIO) -> None:
+    configure_logging("json", "info", stream=output, process_fields={"worker": 1, "pid": 4242})
+    structlog.get_logger("bsa_judge.commands.serve").info("worker_started", port=50051)
+    logging.getLogger("grpc._server").warning("Exception calling application: %s", "boom")
+
+    assert [_without_timestamp(line) for line in _lines(output)] == [
+        {
+            "event": "worker_started",
+            "port": 50051,
+            "worker": 1,
+            "pid": 4242,
+            "level": "info",
+            "logger": "bsa_judge.commands.serve",
+        },
+        {
+            "event": "Exception calling application: boom",
+            "worker": 1,
+            "pid": 4242,
+            "level": "warning",
+            "logger": "grpc._server",
+        },
+    ]
+
+
 def test_secrets_are_masked_in_our_events_and_in_library_messages(output: io.StringIO) -> None:
     configure_logging("json", "debug", stream=output)
     structlog.get_logger("bsa_judge.backends").info(
