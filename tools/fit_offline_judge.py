@@ -6,6 +6,8 @@
 Cross-validation is grouped by item: the variants of one item are never split between a
 training and a test fold. The L2 strength of each classifier is chosen by an inner grouped
 cross-validation on the training folds only, so no test fold is used for any choice. The
+answer-form classifier (bsa_judge.offline.answer_form) is fitted on the training folds too,
+and the safety model learns from its out-of-fold values there (cross-fitting). The
 final parameters are fitted on the whole file the same way and written with a version that
 names the feature set, the seed and the gold file's digest. Same file and seed, same output.
 """
