@@ -535,8 +535,9 @@ ROBUSTNESS = (
 
 
 def _selected(variant: Variant, args: argparse.Namespace) -> bool:
+    exact = args.only in {v.name for v in VARIANTS}  # a whole name selects that one alone
     return not (
-        (args.only and args.only not in variant.name)
+        (args.only and (args.only != variant.name if exact else args.only not in variant.name))
         or (args.shippable and not variant.eligible)
         or (args.robustness and variant.name not in ROBUSTNESS)
     )
@@ -605,7 +606,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--nested", action="store_true")
-    parser.add_argument("--only", help="run only the variants whose name contains this")
+    parser.add_argument(
+        "--only", help="run only the variant of this name, or those whose name contains this"
+    )
     parser.add_argument("--shippable", action="store_true", help="run only shippable variants")
     parser.add_argument(
         "--robustness", action="store_true", help="run only features-4 and offline14b's variants"
