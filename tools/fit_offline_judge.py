@@ -52,7 +52,7 @@ from bsa_judge.offline.parameters import (  # noqa: E402
 )
 
 #: Bumped whenever features.py or cues.py change what the vectors mean.
-FEATURE_SET = "offline-features-4"
+FEATURE_SET = "offline-features-5"
 L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 #: The outer splits of --splits: the recorded seed 14, then 1-8 (fixed before comparing on them).
 SPLIT_SEEDS = (14, 1, 2, 3, 4, 5, 6, 7, 8)
@@ -122,7 +122,11 @@ def _with_forms(
 
 
 def _fit_form(traces: Sequence[GoldTrace]) -> LogisticModel:
-    return fit_form_model([t.answer_forms for t in traces], [t.safety for t in traces])
+    return fit_form_model(
+        [t.answer_forms for t in traces],
+        [t.safety for t in traces],
+        [t.answer_declining for t in traces],
+    )
 
 
 def cross_fitted_safety_x(traces: Sequence[GoldTrace], seed: int) -> NDArray[np.float64]:

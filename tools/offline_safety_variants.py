@@ -34,7 +34,8 @@ Feature blocks (all from the answer's form, never from the topic's words):
   non-declining sentences. Training traces get out-of-fold values (cross-fitting).
 - answer: the same over the mean of the answer's masked sentence vectors, one P(Unsafe).
 - sentence-form, answer-form: the same over the sentences' function words only
-  (bsa_judge.offline.answer_form.form); sentence-form is what features-4 ships.
+  (bsa_judge.offline.answer_form.form); sentence-form is what features-4 shipped,
+  sentence-form-mil (below) what features-5 ships.
 - structure-nolen: structure without the word count.
 - robustness variants (branch offline14b; listed and committed before any was run, with the
   nine splits of SPLIT_SEEDS and the rule for shipping): the sentence-form classifier with
