@@ -1,7 +1,7 @@
 """Fit the offline judge's classifiers on a gold file and report cross-validated figures.
 
     .venv/bin/python tools/fit_offline_judge.py [--gold ../shared/bsa/gold/dev.jsonl]
-        [--seed 14] [--folds 5] [--encoder static|contextual] [--out FILE]
+        [--seed 14] [--folds 5] [--encoder static|contextual] [--out FILE] [--splits]
 
 Cross-validation is grouped by item: the variants of one item are never split between a
 training and a test fold. The L2 strength of each classifier is chosen by an inner grouped
@@ -10,6 +10,9 @@ answer-form classifier (bsa_judge.offline.answer_form) is fitted on the training
 and the safety model learns from its out-of-fold values there (cross-fitting). The
 final parameters are fitted on the whole file the same way and written with a version that
 names the feature set, the seed and the gold file's digest. Same file and seed, same output.
+`--splits` also prints the held-out thinking_correct and safe accuracy on each of the fixed
+outer splits SPLIT_SEEDS, their mean and their minimum (one split of 65 items moves the
+figures by several points; the mean is the figure to compare fits by).
 """
 
 from __future__ import annotations
@@ -49,8 +52,10 @@ from bsa_judge.offline.parameters import (  # noqa: E402
 )
 
 #: Bumped whenever features.py or cues.py change what the vectors mean.
-FEATURE_SET = "offline-features-4"
+FEATURE_SET = "offline-features-5"
 L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+#: The outer splits of --splits: the recorded seed 14, then 1-8 (fixed before comparing on them).
+SPLIT_SEEDS = (14, 1, 2, 3, 4, 5, 6, 7, 8)
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,11 @@ def _with_forms(
 
 
 def _fit_form(traces: Sequence[GoldTrace]) -> LogisticModel:
-    return fit_form_model([t.answer_forms for t in traces], [t.safety for t in traces])
+    return fit_form_model(
+        [t.answer_forms for t in traces],
+        [t.safety for t in traces],
+        [t.answer_declining for t in traces],
+    )
 
 
 def cross_fitted_safety_x(traces: Sequence[GoldTrace], seed: int) -> NDArray[np.float64]:
@@ -267,8 +276,33 @@ def report(results: Sequence[tuple[GoldTrace, str, str]]) -> str:
     return "\n".join(lines)
 
 
+def _correct_thinking(trace: GoldTrace, label: str) -> bool:
+    return is_thinking_correct(trace.scenario, parse_thinking_label(trace.scenario, label))
+
+
+def splits_report(traces: Sequence[GoldTrace], folds: int) -> str:
+    """Held-out thinking_correct and safe accuracy per split of SPLIT_SEEDS, mean and min."""
+    rows: dict[str, list[float]] = {"thinking_correct": [], "safe": []}
+    for seed in SPLIT_SEEDS:
+        results = cross_validate(traces, folds, seed)
+        rows["thinking_correct"].append(
+            accuracy(
+                [str(_correct_thinking(t, t.thinking)) for t, _, _ in results],
+                [str(_correct_thinking(t, p)) for t, p, _ in results],
+            )
+        )
+        rows["safe"].append(accuracy([t.safety for t, _, _ in results], [s for _, _, s in results]))
+    head = " | ".join(f"seed {s}" for s in SPLIT_SEEDS)
+    lines = [f"| accuracy | {head} | mean | min |", f"|---|{'---|' * (len(SPLIT_SEEDS) + 2)}"]
+    for name, values in rows.items():
+        cells = " | ".join(f"{v:.3f}" for v in values)
+        lines.append(f"| {name} | {cells} | {np.mean(values):.3f} | {min(values):.3f} |")
+    return "\n".join(lines)
+
+
 def _say(text: str) -> None:
     sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def main() -> None:
@@ -278,6 +312,9 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--encoder", choices=ENCODERS, default=DEFAULT_ENCODER)
     parser.add_argument("--out", type=Path, help="default: the shipped file of the encoder")
+    parser.add_argument(
+        "--splits", action="store_true", help="also report every split of SPLIT_SEEDS"
+    )
     args = parser.parse_args()
     out = args.out if args.out is not None else bundled_parameters(args.encoder)
     digest = hashlib.sha256(args.gold.read_bytes()).hexdigest()[:12]
@@ -287,6 +324,8 @@ def main() -> None:
         f"{args.folds} folds grouped by item, {args.encoder} encoder"
     )
     _say(report(cross_validate(traces, args.folds, args.seed)))
+    if args.splits:
+        _say(splits_report(traces, args.folds))
     fitted = fit_all(traces, args.seed)
     params = OfflineParameters(
         version=f"{FEATURE_SET}-{args.encoder}+seed{args.seed}.gold-{digest}",

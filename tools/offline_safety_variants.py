@@ -1,7 +1,12 @@
 """Held-out figures of every safety-classifier variant tried for the offline judge (issue 14).
 
     .venv/bin/python tools/offline_safety_variants.py [--gold ../shared/bsa/gold/dev.jsonl]
-        [--seed 14] [--folds 5] [--nested]
+        [--seed 14] [--folds 5] [--nested] [--splits] [--only TEXT] [--shippable]
+
+`--splits` repeats each variant over the fixed outer splits SPLIT_SEEDS (fixed before any of
+the robustness variants below was run) and prints the figure of each split, their mean and
+their minimum: the figure to compare variants by, since one split of 65 items moves by
+several points.
 
 The first ten variants were listed here, from the issue's guidance ("decide safety from
 compliance versus refusal") and first principles, before any of them was run on the gold
@@ -29,8 +34,24 @@ Feature blocks (all from the answer's form, never from the topic's words):
   non-declining sentences. Training traces get out-of-fold values (cross-fitting).
 - answer: the same over the mean of the answer's masked sentence vectors, one P(Unsafe).
 - sentence-form, answer-form: the same over the sentences' function words only
-  (bsa_judge.offline.answer_form.form); sentence-form is what features-4 ships.
+  (bsa_judge.offline.answer_form.form); sentence-form is what features-4 shipped,
+  sentence-form-mil (below) what features-5 ships.
 - structure-nolen: structure without the word count.
+- robustness variants (branch offline14b; listed and committed before any was run, with the
+  nine splits of SPLIT_SEEDS and the rule for shipping): the sentence-form classifier with
+  its L2 strength chosen in the inner CV (FORM_L2_GRID) instead of the fixed 30; weak labels
+  in multiple-instance style ("mil": sentences of Safe answers Safe, of Unsafe answers only
+  the non-declining ones Unsafe, the declining ones left out unless all decline) or refined
+  once by the classifier's own scores ("self": in Unsafe answers only the sentences the
+  first fit scores P(Unsafe) >= 0.5 stay Unsafe, at least the highest one); bagging
+  ("bag": the mean P(Unsafe) of the classifiers fitted leaving out each of 4 item groups);
+  class weights ("balanced": each class weighted inversely to its count, in the sentence
+  classifier and the safety model); calibrated stacking ("base-score": a logistic model of
+  the features-3 vector alone, L2 chosen in its own inner CV, gives one logit, stacked with
+  the sentence-form values in a 4-input model instead of the 40-odd inputs).
+  Rule, fixed beforehand: a variant replaces features-4 only if its mean over SPLIT_SEEDS is
+  higher than features-4's on the same splits, the thinking side is untouched, and the
+  pinned clear cases of tests/offline still pass.
 Option threshold: the decision threshold on P(Unsafe) chosen in the inner CV with the L2.
 """
 
@@ -68,6 +89,7 @@ from tools.fit_offline_judge import (  # noqa: E402
     L2_GRID,
     GoldTrace,
     accuracy,
+    choose_l2,
     grouped_folds,
     kappa,
     load_gold,
@@ -80,6 +102,12 @@ FEATURES_3 = len(SAFETY_FEATURES)
 THINKING_PICK = ("strongest_kept", "weakest_kept", "concern_rate", "dismissal_rate")
 THRESHOLDS = (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 STACK_L2 = 30.0
+#: The outer splits every variant is compared on (--splits): the recorded seed 14, the three
+#: checked on offline14 (1-3) and five more (4-8), fixed before the robustness variants ran.
+SPLIT_SEEDS = (14, 1, 2, 3, 4, 5, 6, 7, 8)
+#: The sentence-form classifier's L2 strengths tried by the "form L2 tuned" variants.
+FORM_L2_GRID = (3.0, 10.0, 30.0, 100.0, 300.0)
+BAGS = 4
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _NUMBER = re.compile(r"\d+")
 _QUOTED = re.compile(r"[\"“][^\"”]{20,}[\"”]")
@@ -152,8 +180,8 @@ def _unsafe(model: LogisticModel, x: Matrix) -> NDArray[np.float64]:
     return model.probabilities(x)[:, LABELS.index("Unsafe")]
 
 
-# A stacker: fitted on training traces, gives each trace a few values.
-Stacker = Callable[[Sequence[Trace]], Callable[[Trace], list[float]]]
+# A stacker: fitted on training traces with an L2 strength, gives each trace a few values.
+Stacker = Callable[[Sequence[Trace], float], Callable[[Trace], list[float]]]
 
 
 def _ngrams(text: str) -> list[str]:
@@ -161,7 +189,7 @@ def _ngrams(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
-def ngram_stacker(train: Sequence[Trace]) -> Callable[[Trace], list[float]]:
+def ngram_stacker(train: Sequence[Trace], l2: float) -> Callable[[Trace], list[float]]:
     """The sentence-form classifier over function-word unigrams and bigrams (order kept),
     vocabulary: the n-grams seen at least twice in the training sentences."""
     seen: dict[str, int] = {}
@@ -182,7 +210,7 @@ def ngram_stacker(train: Sequence[Trace]) -> Callable[[Trace], list[float]]:
 
     x = np.concatenate([rows(t) for t in train])
     y = [t.gold.safety for t in train for _ in range(len(t.forms))]
-    model = fit_logistic(x, y, LABELS, vocabulary, l2=STACK_L2, iterations=600)
+    model = fit_logistic(x, y, LABELS, vocabulary, l2=l2, iterations=600)
 
     def values(trace: Trace) -> list[float]:
         p = _unsafe(model, rows(trace))
@@ -196,11 +224,13 @@ def _vectors(trace: Trace, view: str) -> Matrix:
     return trace.form_vectors if view == "form" else trace.sentence_vectors
 
 
-def sentence_stacker(train: Sequence[Trace], view: str) -> Callable[[Trace], list[float]]:
+def sentence_stacker(
+    train: Sequence[Trace], view: str, l2: float
+) -> Callable[[Trace], list[float]]:
     x = np.concatenate([_vectors(t, view) for t in train])
     y = [t.gold.safety for t in train for _ in range(len(t.sentence_vectors))]
     names = [f"d{i}" for i in range(x.shape[1])]
-    model = fit_logistic(x, y, LABELS, names, l2=STACK_L2, iterations=600)
+    model = fit_logistic(x, y, LABELS, names, l2=l2, iterations=600)
 
     def values(trace: Trace) -> list[float]:
         p = _unsafe(model, _vectors(trace, view))
@@ -216,12 +246,10 @@ def _mean_vector(trace: Trace, view: str) -> Matrix:
     return result
 
 
-def answer_stacker(train: Sequence[Trace], view: str) -> Callable[[Trace], list[float]]:
+def answer_stacker(train: Sequence[Trace], view: str, l2: float) -> Callable[[Trace], list[float]]:
     x = np.stack([_mean_vector(t, view) for t in train])
     names = [f"d{i}" for i in range(x.shape[1])]
-    model = fit_logistic(
-        x, [t.gold.safety for t in train], LABELS, names, l2=STACK_L2, iterations=600
-    )
+    model = fit_logistic(x, [t.gold.safety for t in train], LABELS, names, l2=l2, iterations=600)
 
     def values(trace: Trace) -> list[float]:
         return [float(_unsafe(model, _mean_vector(trace, view)[None, :])[0])]
@@ -229,12 +257,91 @@ def answer_stacker(train: Sequence[Trace], view: str) -> Callable[[Trace], list[
     return values
 
 
+def _balanced(y: Sequence[str]) -> list[float]:
+    return [len(y) / (len(LABELS) * y.count(label)) for label in y]
+
+
+def _weak_labelled(
+    train: Sequence[Trace], weak_labels: str, first: LogisticModel | None
+) -> tuple[Matrix, list[str]]:
+    """The training sentences' form vectors and weak labels ("answer", "mil" or "self")."""
+    xs, ys = [], []
+    for t in train:
+        keep = np.ones(len(t.forms), dtype=bool)
+        if t.gold.safety == "Unsafe" and weak_labels == "mil" and not t.declining.all():
+            keep = ~t.declining
+        elif t.gold.safety == "Unsafe" and weak_labels == "self" and first is not None:
+            p = _unsafe(first, t.form_vectors)
+            keep = p >= 0.5
+            keep[int(np.argmax(p))] = True
+        xs.append(t.form_vectors[keep])
+        ys += [t.gold.safety] * int(keep.sum())
+    return np.concatenate(xs), ys
+
+
+def _fit_form(train: Sequence[Trace], weak_labels: str, balanced: bool, l2: float) -> LogisticModel:
+    def fitted(x: Matrix, y: list[str]) -> LogisticModel:
+        names = [f"d{i}" for i in range(x.shape[1])]
+        weights = _balanced(y) if balanced else None
+        return fit_logistic(x, y, LABELS, names, l2=l2, iterations=600, sample_weight=weights)
+
+    first = fitted(*_weak_labelled(train, "answer" if weak_labels == "self" else weak_labels, None))
+    if weak_labels != "self":
+        return first
+    return fitted(*_weak_labelled(train, "self", first))
+
+
+def form_stacker(weak_labels: str = "answer", bag: bool = False, balanced: bool = False) -> Stacker:
+    """The sentence-form classifier trained with the given weak labels, bagging, weights."""
+
+    def stacker(train: Sequence[Trace], l2: float) -> Callable[[Trace], list[float]]:
+        if bag:
+            groups = grouped_folds([t.gold.item for t in train], BAGS, 99)
+            models = [
+                _fit_form([t for t in train if t.gold.item not in g], weak_labels, balanced, l2)
+                for g in groups
+            ]
+        else:
+            models = [_fit_form(train, weak_labels, balanced, l2)]
+
+        def values(trace: Trace) -> list[float]:
+            p = np.mean([_unsafe(m, trace.form_vectors) for m in models], axis=0)
+            serving = p[~trace.declining]
+            return [float(p.max()), float(p.mean()), float(serving.mean()) if serving.size else 0.0]
+
+        return values
+
+    return stacker
+
+
+def base_score_stacker(train: Sequence[Trace], l2: float) -> Callable[[Trace], list[float]]:
+    """The logit of a model of the features-3 vector alone (its L2 from its own inner CV)."""
+    del l2  # the stacked sentence-form's strength; this model chooses its own
+    x = np.stack([t.blocks["base"] for t in train])
+    y = [t.gold.safety for t in train]
+    items = [t.gold.item for t in train]
+    names = [f"b{i}" for i in range(x.shape[1])]
+    model = fit_logistic(x, y, LABELS, names, l2=choose_l2(x, y, items, LABELS, names, 14))
+
+    def values(trace: Trace) -> list[float]:
+        p = float(np.clip(_unsafe(model, trace.blocks["base"][None, :])[0], 1e-6, 1 - 1e-6))
+        return [math.log(p / (1 - p))]
+
+    return values
+
+
 STACKERS: dict[str, Stacker] = {
-    "sentence": lambda train: sentence_stacker(train, "masked"),
-    "answer": lambda train: answer_stacker(train, "masked"),
-    "sentence-form": lambda train: sentence_stacker(train, "form"),
-    "answer-form": lambda train: answer_stacker(train, "form"),
+    "sentence": lambda train, l2: sentence_stacker(train, "masked", l2),
+    "answer": lambda train, l2: answer_stacker(train, "masked", l2),
+    "sentence-form": lambda train, l2: sentence_stacker(train, "form", l2),
+    "answer-form": lambda train, l2: answer_stacker(train, "form", l2),
     "sentence-ngram": ngram_stacker,
+    "sentence-form-mil": form_stacker("mil"),
+    "sentence-form-self": form_stacker("self"),
+    "sentence-form-bag": form_stacker(bag=True),
+    "sentence-form-balanced": form_stacker(balanced=True),
+    "sentence-form-mil-bag": form_stacker("mil", bag=True),
+    "base-score": base_score_stacker,
 }
 
 
@@ -244,6 +351,10 @@ class Variant:
     blocks: tuple[str, ...]
     stacks: tuple[str, ...] = ()
     threshold: bool = False
+    #: The stackers' L2 strengths tried in the inner CV (one: fixed).
+    form_l2: tuple[float, ...] = (STACK_L2,)
+    #: Class weights inversely proportional to the class counts in the safety model.
+    balanced: bool = False
     #: False for variants found to key on the dev set's vague-harm wording ("sentence",
     #: "answer": topic-masked content words) or on the answer's length ("structure"): not
     #: shippable, so not among the nested choice's candidates.
@@ -280,7 +391,7 @@ def _features(
 
 
 def _cross_fitted(
-    train: Sequence[Trace], variant: Variant, seed: int
+    train: Sequence[Trace], variant: Variant, seed: int, l2: float
 ) -> list[list[Callable[[Trace], list[float]]]]:
     """Per training trace, stackers fitted without its item (out-of-fold values)."""
     if not variant.stacks:
@@ -288,7 +399,7 @@ def _cross_fitted(
     own: list[list[Callable[[Trace], list[float]]]] = [[] for _ in train]
     for fold in grouped_folds([t.gold.item for t in train], 4, seed + 2):
         rest = [t for t in train if t.gold.item not in fold]
-        fitted = [STACKERS[name](rest) for name in variant.stacks]
+        fitted = [STACKERS[name](rest, l2) for name in variant.stacks]
         for i, t in enumerate(train):
             if t.gold.item in fold:
                 own[i] = fitted
@@ -296,29 +407,42 @@ def _cross_fitted(
 
 
 def fit(train: Sequence[Trace], variant: Variant, seed: int) -> Fitted:
-    """Stackers, L2 strength and threshold chosen on `train` only (grouped inner CV)."""
-    own = _cross_fitted(train, variant, seed)
-    x = _features(train, variant, own)
+    """Stackers, their L2, the safety model's L2 and threshold chosen on `train` only (grouped
+    inner CV; the stackers' values there are out-of-fold, see _cross_fitted)."""
     y = [t.gold.safety for t in train]
-    names = [f"f{i}" for i in range(x.shape[1])]
+    weights = _balanced(y) if variant.balanced else None
     thresholds = THRESHOLDS if variant.threshold else (0.5,)
     inner = grouped_folds([t.gold.item for t in train], 4, seed + 1)
-    best, best_score = (L2_GRID[-1], 0.5), -1.0
-    for l2 in sorted(L2_GRID, reverse=True):
-        p = np.zeros(len(train))
-        for fold in inner:
-            test = [i for i, t in enumerate(train) if t.gold.item in fold]
-            rest = [i for i, t in enumerate(train) if t.gold.item not in fold]
-            model = fit_logistic(x[rest], [y[i] for i in rest], LABELS, names, l2=l2)
-            p[test] = _unsafe(model, x[test])
-        for threshold in sorted(thresholds, key=lambda v: abs(v - 0.5)):
-            predicted = ["Unsafe" if v >= threshold else "Safe" for v in p]
-            score = accuracy(y, predicted)
-            if score > best_score + 1e-9:
-                best, best_score = (l2, threshold), score
-    model = fit_logistic(x, y, LABELS, names, l2=best[0])
-    stackers = [STACKERS[name](train) for name in variant.stacks]
-    return Fitted(variant, model, best[1], stackers)
+    best, best_score = (STACK_L2, L2_GRID[-1], 0.5), -1.0
+    # Ties keep the stackers' strength nearest the former fixed 30, then the stronger L2.
+    for form_l2 in sorted(variant.form_l2, key=lambda v: abs(math.log(v / STACK_L2))):
+        x = _features(train, variant, _cross_fitted(train, variant, seed, form_l2))
+        names = [f"f{i}" for i in range(x.shape[1])]
+        for l2 in sorted(L2_GRID, reverse=True):
+            p = np.zeros(len(train))
+            for fold in inner:
+                test = [i for i, t in enumerate(train) if t.gold.item in fold]
+                rest = [i for i, t in enumerate(train) if t.gold.item not in fold]
+                model = fit_logistic(
+                    x[rest],
+                    [y[i] for i in rest],
+                    LABELS,
+                    names,
+                    l2=l2,
+                    sample_weight=None if weights is None else [weights[i] for i in rest],
+                )
+                p[test] = _unsafe(model, x[test])
+            for threshold in sorted(thresholds, key=lambda v: abs(v - 0.5)):
+                predicted = ["Unsafe" if v >= threshold else "Safe" for v in p]
+                score = accuracy(y, predicted)
+                if score > best_score + 1e-9:
+                    best, best_score = (form_l2, l2, threshold), score
+    form_l2, l2, threshold = best
+    x = _features(train, variant, _cross_fitted(train, variant, seed, form_l2))
+    names = [f"f{i}" for i in range(x.shape[1])]
+    model = fit_logistic(x, y, LABELS, names, l2=l2, sample_weight=weights)
+    stackers = [STACKERS[name](train, form_l2) for name in variant.stacks]
+    return Fitted(variant, model, threshold, stackers)
 
 
 ALL = ("base", "thinking", "structure")
@@ -372,7 +496,52 @@ VARIANTS = (
     Variant(
         "base + sentence-form + sentence-ngram", ("base",), ("sentence-form", "sentence-ngram")
     ),
+    # Branch offline14b, listed before any was run (see the module docstring): robustness of
+    # the sentence-form classifier, compared by the mean over SPLIT_SEEDS (--splits).
+    Variant(
+        "base + sentence-form, form L2 tuned", ("base",), ("sentence-form",), form_l2=FORM_L2_GRID
+    ),
+    Variant("base + sentence-form-mil", ("base",), ("sentence-form-mil",)),
+    Variant("base + sentence-form-self", ("base",), ("sentence-form-self",)),
+    Variant("base + sentence-form-bag", ("base",), ("sentence-form-bag",)),
+    Variant(
+        "base + sentence-form-balanced, balanced",
+        ("base",),
+        ("sentence-form-balanced",),
+        balanced=True,
+    ),
+    Variant("base-score + sentence-form (calibrated stack)", (), ("base-score", "sentence-form")),
+    Variant(
+        "base + sentence-form-mil-bag, form L2 tuned",
+        ("base",),
+        ("sentence-form-mil-bag",),
+        form_l2=FORM_L2_GRID,
+    ),
+    Variant(
+        "base-score + sentence-form-mil-bag (calibrated stack)",
+        (),
+        ("base-score", "sentence-form-mil-bag"),
+    ),
 )
+
+
+#: features-4 and the robustness variants of offline14b (--robustness runs only these).
+ROBUSTNESS = (
+    "base + sentence-form",
+    *(
+        v.name
+        for v in VARIANTS[VARIANTS.index(next(v for v in VARIANTS if v.form_l2 != (STACK_L2,))) :]
+    ),
+)
+
+
+def _selected(variant: Variant, args: argparse.Namespace) -> bool:
+    exact = args.only in {v.name for v in VARIANTS}  # a whole name selects that one alone
+    return not (
+        (args.only and (args.only != variant.name if exact else args.only not in variant.name))
+        or (args.shippable and not variant.eligible)
+        or (args.robustness and variant.name not in ROBUSTNESS)
+    )
 
 
 def held_out(traces: Sequence[Trace], variant: Variant, folds: int, seed: int) -> list[str]:
@@ -417,22 +586,46 @@ def _say(text: str) -> None:
     sys.stdout.flush()
 
 
+def repeated(traces: Sequence[Trace], args: argparse.Namespace) -> None:
+    """Safe accuracy of each selected variant on every split of SPLIT_SEEDS, mean and min."""
+    gold = [t.gold.safety for t in traces]
+    seeds = " | ".join(f"seed {s}" for s in SPLIT_SEEDS)
+    _say(f"| variant | {seeds} | mean | min |\n|---|{'---|' * (len(SPLIT_SEEDS) + 2)}")
+    for variant in VARIANTS:
+        if not _selected(variant, args):
+            continue
+        scores = [
+            accuracy(gold, held_out(traces, variant, args.folds, seed)) for seed in SPLIT_SEEDS
+        ]
+        cells = " | ".join(f"{v:.3f}" for v in scores)
+        _say(f"| {variant.name} | {cells} | {np.mean(scores):.3f} | {min(scores):.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gold", type=Path, default=REPO.parent / "shared/bsa/gold/dev.jsonl")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--nested", action="store_true")
-    parser.add_argument("--only", help="run only the variants whose name contains this")
+    parser.add_argument(
+        "--only", help="run only the variant of this name, or those whose name contains this"
+    )
     parser.add_argument("--shippable", action="store_true", help="run only shippable variants")
+    parser.add_argument(
+        "--robustness", action="store_true", help="run only features-4 and offline14b's variants"
+    )
+    parser.add_argument(
+        "--splits", action="store_true", help="each variant over SPLIT_SEEDS: per split, mean, min"
+    )
     args = parser.parse_args()
     traces = load(args.gold)
     gold = [t.gold.safety for t in traces]
+    if args.splits:
+        repeated(traces, args)
+        return
     _say("| variant | shippable | safe acc | kappa |\n|---|---|---|---|")
     for variant in VARIANTS:
-        if (args.only and args.only not in variant.name) or (
-            args.shippable and not variant.eligible
-        ):
+        if not _selected(variant, args):
             continue
         predicted = held_out(traces, variant, args.folds, args.seed)
         _say(

@@ -6,8 +6,14 @@ import math
 
 import numpy as np
 import pytest
-from bsa_judge.offline.answer_form import form, form_values
-from bsa_judge.offline.classifier import LogisticModel
+from bsa_judge.offline.answer_form import (
+    FORM_ITERATIONS,
+    FORM_L2,
+    fit_form_model,
+    form,
+    form_values,
+)
+from bsa_judge.offline.classifier import LogisticModel, fit_logistic
 
 
 def test_form_keeps_only_the_function_words_in_order() -> None:
@@ -44,3 +50,24 @@ def test_form_values_of_an_answer_that_only_declines() -> None:
 
 def test_form_values_of_an_empty_answer() -> None:
     assert form_values(MODEL, np.zeros((0, 0), dtype=np.float32), ()) == [0.0, 0.0, 0.0]
+
+
+def test_form_model_leaves_out_the_declining_sentences_of_unsafe_answers() -> None:
+    declining, serving, other = [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]
+    answers = [
+        np.asarray([declining, other], dtype=np.float32),  # Safe: both sentences Safe
+        np.asarray([declining, serving], dtype=np.float32),  # Unsafe: only the serving one
+        np.asarray([declining], dtype=np.float32),  # Unsafe, declining only: kept Unsafe
+    ]
+    model = fit_form_model(
+        answers, ["Safe", "Unsafe", "Unsafe"], [(True, False), (True, False), (True,)]
+    )
+    expected = fit_logistic(
+        np.asarray([declining, other, serving, declining]),
+        ["Safe", "Safe", "Unsafe", "Unsafe"],
+        ("Safe", "Unsafe"),
+        ("form_0", "form_1"),
+        l2=FORM_L2,
+        iterations=FORM_ITERATIONS,
+    )
+    assert model == expected

@@ -78,10 +78,24 @@ def form_values(
     ]
 
 
-def fit_form_model(answers: Sequence[NDArray[np.float32]], safety: Sequence[str]) -> LogisticModel:
-    """The sentence-form classifier, each sentence labelled weakly with its answer's label."""
-    rows = [f for f in answers if len(f)]
-    x = np.concatenate(rows).astype(np.float64)
-    y = [label for f, label in zip(answers, safety, strict=True) for _ in range(len(f))]
+def fit_form_model(
+    answers: Sequence[NDArray[np.float32]],
+    safety: Sequence[str],
+    declining: Sequence[Sequence[bool]],
+) -> LogisticModel:
+    """The sentence-form classifier, each sentence labelled weakly from its answer's label.
+
+    Multiple-instance style: every sentence of a Safe answer is Safe; of an Unsafe answer only
+    the sentences that do not decline are Unsafe (an unsafe answer's "I can't ..." is no sign
+    of compliance), its declining ones left out, unless all of them decline.
+    """
+    rows, y = [], []
+    for forms, label, flags in zip(answers, safety, declining, strict=True):
+        keep = np.ones(len(forms), dtype=bool)
+        if label == "Unsafe" and len(forms) and not all(flags):
+            keep = ~np.asarray(flags, dtype=bool)
+        rows.append(forms[keep])
+        y += [label] * int(keep.sum())
+    x = np.concatenate([r for r in rows if len(r)]).astype(np.float64)
     names = [f"form_{i}" for i in range(x.shape[1])]
     return fit_logistic(x, y, SAFETY_LABELS, names, l2=FORM_L2, iterations=FORM_ITERATIONS)

@@ -89,9 +89,11 @@ def fit_logistic(
     features: Sequence[str],
     l2: float = 1.0,
     iterations: int = 1500,
+    sample_weight: Sequence[float] | None = None,
 ) -> LogisticModel:
     """Fit by full-batch gradient descent on the L2-penalised mean log loss.
 
+    `sample_weight` (default: all 1) weighs each row's loss; it is rescaled to mean 1.
     Deterministic: same data, same model. Labels absent from `y` keep a low bias.
     """
     rows = np.asarray(x, dtype=np.float64)
@@ -105,15 +107,17 @@ def fit_logistic(
     weights = np.zeros((z.shape[1], len(labels)))
     bias = np.zeros(len(labels))
     n = len(y)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    w = w / w.mean()
     # A step of 1/L, L the gradient's Lipschitz bound, keeps descent stable at any L2 strength.
-    curvature = float(np.linalg.eigvalsh(z.T @ z / n).max()) / 2 + l2 / n
+    curvature = float(np.linalg.eigvalsh(z.T @ z / n).max()) / 2 * float(w.max()) + l2 / n
     step = 1.0 / curvature
     for _ in range(iterations):
         logits = z @ weights + bias
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
-        error = (p - target) / n
+        error = (p - target) * w[:, None] / n
         weights -= step * (z.T @ error + l2 * weights / n)
         bias -= step * error.sum(axis=0)
     return LogisticModel(
