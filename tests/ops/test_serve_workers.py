@@ -205,16 +205,3 @@ async def test_a_metrics_port_already_taken_exits_1_before_any_worker_starts() -
     assert [(e["event"], e["metrics_port"], e["level"]) for e in exited.events] == [
         ("server_start_failed", port, "error")
     ]
-
-
-async def test_a_single_server_refuses_a_port_another_server_holds() -> None:
-    # gRPC sets SO_REUSEPORT by default: a second `bsa-judge serve` on a taken port used to
-    # bind it and share the connections silently. Only workers share a port now.
-    async with serve_process() as first:
-        second = await serve_until_exit("--port", str(first.port))
-        assert first.process.returncode is None  # the first one still serves
-    failed = [e for e in second.events if e["event"] == "server_start_failed"]
-    assert second.code == 1
-    assert [e["port"] for e in failed] == [first.port]
-    assert f"Failed to bind to address 127.0.0.1:{first.port}" in json.dumps(failed)
-    assert not [e for e in second.events if e["event"] == "server_started"]

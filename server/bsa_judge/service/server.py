@@ -58,10 +58,10 @@ async def start_server(settings: Settings, app: Application) -> RunningServer:
         ("grpc.keepalive_time_ms", int(settings.keepalive_time_s * 1000)),
         ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_s * 1000)),
     ]
-    # With workers, every worker binds the same port and the kernel spreads new connections
-    # over them. Without, the port is this server's alone: gRPC sets SO_REUSEPORT on Linux by
-    # default, and a second server started on a taken port would silently share it.
-    options.append(("grpc.so_reuseport", 1 if settings.workers > 1 else 0))
+    if settings.workers > 1:
+        # Every worker binds the same port; the kernel spreads new connections over them.
+        # gRPC sets SO_REUSEPORT on Linux by default; said here so that it stays set.
+        options.append(("grpc.so_reuseport", 1))
     if settings.max_connection_age_s is not None:
         # GOAWAY after this age (calls in flight go on): clients reconnect and re-resolve.
         options.append(("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000)))
