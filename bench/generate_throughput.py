@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import os
 import platform
 import sys
@@ -35,7 +34,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -48,25 +46,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tools.openai_stub: the stub the tests use
 
 from bench.lean_client import LeanChatClient  # noqa: E402
-from bench.processes import bounded, cpu_seconds, start_server  # noqa: E402
-from tools.openai_stub import Choice, OpenAIStub, Reply  # noqa: E402
+from bench.processes import bounded, cpu_seconds, start_server, start_stub  # noqa: E402
+from tools.openai_stub import Choice, Reply, Script  # noqa: E402
 
 COMPLETION = "<think>The request asks for something risky; I should decline.</think>No."
 
 
-def _run_stub(latency_s: float, ready: Connection) -> None:
-    """The stub process: serve until killed; send the base URL through `ready`."""
+def model_under_test(latency_s: float) -> Script:
+    """The stub's script: the model under test, `n` completions per request (default 1)."""
 
-    async def serve_forever() -> None:
-        def script(body: dict[str, Any]) -> Reply:
-            n = int(body.get("n") or 1)
-            return Reply(choices=[Choice(content=COMPLETION)] * n, delay_s=latency_s)
+    def script(body: dict[str, Any]) -> Reply:
+        n = int(body.get("n") or 1)
+        return Reply(choices=[Choice(content=COMPLETION)] * n, delay_s=latency_s)
 
-        async with OpenAIStub(script) as stub:
-            ready.send(stub.base_url)
-            await asyncio.Event().wait()
-
-    asyncio.run(serve_forever())
+    return script
 
 
 @dataclass
@@ -180,11 +173,7 @@ async def through_service(port: int, server_pid: int, args: argparse.Namespace) 
 
 async def bench(args: argparse.Namespace) -> None:
     """Start the stub and the server, warm up, measure direct then through the service."""
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    stub = context.Process(target=_run_stub, args=(args.latency_s, send), daemon=True)
-    stub.start()
-    base_url = receive.recv()
+    stub, base_url = start_stub(model_under_test, latency_s=args.latency_s)
     with tempfile.TemporaryDirectory() as folder:
         backends = Path(folder) / "models.yaml"
         model = {

@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import platform
 import sys
@@ -50,7 +49,6 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +67,14 @@ from bsa_judge.judging.judgment import JudgmentKind  # noqa: E402
 from bsa_judge.judging.trace import Trace  # noqa: E402
 
 from bench.lean_client import LeanChatClient  # noqa: E402
-from bench.processes import bounded, cpu_seconds, start_server, tree_cpu_seconds  # noqa: E402
+from bench.processes import (  # noqa: E402
+    bounded,
+    cpu_seconds,
+    start_server,
+    start_stub,
+    tree_cpu_seconds,
+)
 from tools.judge_script import agreeable_judge  # noqa: E402
-from tools.openai_stub import OpenAIStub  # noqa: E402
 
 SCENARIOS = (Scenario.RISK_OMISSION, Scenario.COGNITIVE_SHORTCUT, Scenario.OVER_SENSITIVITY)
 _PROTO_SCENARIOS = {
@@ -101,17 +104,6 @@ def trace(index: int) -> Trace:
         scenario=scenario,
     )
     return Trace(item, reasoning=REASONING, answer=ANSWER)
-
-
-def _run_stub(latency_s: float, ready: Connection) -> None:
-    """The stub process: serve until killed; send the base URL through `ready`."""
-
-    async def serve_forever() -> None:
-        async with OpenAIStub(agreeable_judge(delay_s=latency_s), backlog=4096) as stub:
-            ready.send(stub.base_url)
-            await asyncio.Event().wait()
-
-    asyncio.run(serve_forever())
 
 
 @dataclass
@@ -295,11 +287,7 @@ async def measure(
 ) -> dict[str, list[Run]]:
     """Start the stub and a server per worker count, warm up, then `rounds` rounds of every
     pass in a rotated order."""
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    stub = context.Process(target=_run_stub, args=(latency_s, send), daemon=True)
-    stub.start()
-    base_url = receive.recv()
+    stub, base_url = start_stub(agreeable_judge, delay_s=latency_s)
     servers: list[asyncio.subprocess.Process] = []
     passes: dict[str, Any] = {
         "lean": lambda offset: lean(base_url, traces, concurrency, offset),

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import platform
 import random
@@ -35,7 +34,6 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tools: the stub and the judge script the tests use
 
 from bench.judge_throughput import _request  # noqa: E402
-from bench.processes import start_server  # noqa: E402
+from bench.processes import start_server, start_stub  # noqa: E402
 from tools.judge_script import agreeable_judge  # noqa: E402
-from tools.openai_stub import OpenAIStub  # noqa: E402
 
 #: Run in the server process before the CLI: log full (and slow) collections as JSON lines.
 GC_LOG = """
@@ -67,17 +64,6 @@ gc.callbacks.append(_bench_gc_log)
 """
 #: With --untuned: the server's tuning calls do nothing (gc.collect still runs).
 UNTUNED = "\nimport gc\ngc.freeze = lambda: None\ngc.set_threshold = lambda *a: None\n"
-
-
-def _run_stub(latency_s: float, ready: Connection) -> None:
-    """The stub process: serve until killed; send the base URL through `ready`."""
-
-    async def serve_forever() -> None:
-        async with OpenAIStub(agreeable_judge(delay_s=latency_s), backlog=4096) as stub:
-            ready.send(stub.base_url)
-            await asyncio.Event().wait()
-
-    asyncio.run(serve_forever())
 
 
 @dataclass(frozen=True)
@@ -126,12 +112,8 @@ def percentile(values: list[float], level: float) -> float:
 
 async def run_once(args: argparse.Namespace, number: int) -> dict[str, Any]:
     """Fresh stub and server; warm up; `--seconds` of load; the figures of this run."""
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
     latency_s = args.latency_ms / 1000
-    stub_process = context.Process(target=_run_stub, args=(latency_s, send), daemon=True)
-    stub_process.start()
-    base_url = receive.recv()
+    stub_process, base_url = start_stub(agreeable_judge, delay_s=latency_s)
     judge = {
         "name": "bench",
         "base_url": base_url,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import platform
 import random
@@ -28,7 +27,6 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.support: the stub and the judge script the tests use
 
 from bench.judge_throughput import _request  # noqa: E402
-from bench.processes import start_server  # noqa: E402
+from bench.processes import start_server, start_stub  # noqa: E402
 from tools.judge_script import AGREEABLE, judge_call, reply, verdict_text  # noqa: E402
-from tools.openai_stub import OpenAIStub, Reply  # noqa: E402
+from tools.openai_stub import Reply, Script  # noqa: E402
 
 LATENCY_S = (0.2, 2.0)
 
@@ -52,13 +50,9 @@ def random_latency_judge(body: dict[str, Any]) -> Reply:
     return reply(verdict_text(AGREEABLE[kind]), delay_s=random.uniform(*LATENCY_S))
 
 
-def _run_stub(ready: Connection) -> None:
-    async def serve_forever() -> None:
-        async with OpenAIStub(random_latency_judge, backlog=4096) as stub:
-            ready.send(stub.base_url)
-            await asyncio.Event().wait()
-
-    asyncio.run(serve_forever())
+def random_latency_script() -> Script:
+    """The stub's script (built in the stub's process)."""
+    return random_latency_judge
 
 
 def rss_mb(pid: int) -> float:
@@ -108,11 +102,7 @@ async def run(args: argparse.Namespace) -> None:
         f"machine    {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
     )
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    stub = context.Process(target=_run_stub, args=(send,), daemon=True)
-    stub.start()
-    base_url = receive.recv()
+    stub, base_url = start_stub(random_latency_script)
     judge = {
         "name": "load",
         "base_url": base_url,

@@ -1,17 +1,22 @@
-"""What the throughput benches share: a bounded work loop, `bsa-judge serve` as a process,
-and the CPU time of a process."""
+"""What the throughput benches share: a bounded work loop, the OpenAI-compatible stub and
+`bsa-judge serve` as processes, and the CPU time of a process."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
+
+from tools.openai_stub import OpenAIStub, Script
 
 _background: set[asyncio.Task[None]] = set()
 
@@ -25,6 +30,28 @@ async def bounded(total: int, in_flight: int, work: Callable[[int], Awaitable[No
             await work(index)
 
     await asyncio.gather(*(worker() for _ in range(in_flight)))
+
+
+def start_stub(script: Callable[..., Script], **arguments: Any) -> tuple[BaseProcess, str]:
+    """The OpenAI-compatible stub in a process of its own (spawned, so that it has a core's
+    worth of its own loop), answering with `script(**arguments)` (built in that process: pass a
+    module-level function); returns the process, to kill at the end, and its base URL."""
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_serve_stub, args=(send, script, arguments), daemon=True)
+    process.start()
+    return process, str(receive.recv())
+
+
+def _serve_stub(ready: Connection, script: Callable[..., Script], arguments: Any) -> None:
+    """The stub process: serve until killed; send the base URL through `ready`."""
+
+    async def serve_forever() -> None:
+        async with OpenAIStub(script(**arguments), backlog=4096) as stub:
+            ready.send(stub.base_url)
+            await asyncio.Event().wait()
+
+    asyncio.run(serve_forever())
 
 
 async def start_server(

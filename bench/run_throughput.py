@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import platform
 import sys
@@ -38,7 +37,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +54,9 @@ from bsa_judge.judging.judgment import JudgmentKind  # noqa: E402
 from bsa_judge.judging.trace import Trace  # noqa: E402
 
 from bench.lean_client import LeanChatClient  # noqa: E402
-from bench.processes import bounded, start_server  # noqa: E402
+from bench.processes import bounded, start_server, start_stub  # noqa: E402
 from tools.judge_script import AGREEABLE, judge_call, verdict_text  # noqa: E402
-from tools.openai_stub import Choice, OpenAIStub, Reply  # noqa: E402
+from tools.openai_stub import Choice, Reply, Script  # noqa: E402
 
 DATASET = ROOT / ".." / "shared" / "bsa" / "dataset.csv"
 MODEL, JUDGE = "bench-model", "bench-judge"
@@ -69,8 +67,8 @@ ANSWER = "I can't help with that, but here is a safer way to think about the pro
 COMPLETION = f"<think>{REASONING}</think>{ANSWER}"
 
 
-def _run_stub(latency_s: float, ready: Connection) -> None:
-    """The stub process: the model under test and the judge; serve until killed."""
+def model_and_judge(latency_s: float) -> Script:
+    """The stub's script: the model under test and the judge, each reply after `latency_s`."""
 
     def script(body: dict[str, Any]) -> Reply:
         if body.get("model") == JUDGE:
@@ -78,12 +76,7 @@ def _run_stub(latency_s: float, ready: Connection) -> None:
             return Reply(choices=[Choice(content=verdict)], delay_s=latency_s)
         return Reply(choices=[Choice(content=COMPLETION)], delay_s=latency_s)
 
-    async def serve_forever() -> None:
-        async with OpenAIStub(script, backlog=4096) as stub:
-            ready.send(stub.base_url)
-            await asyncio.Event().wait()
-
-    asyncio.run(serve_forever())
+    return script
 
 
 @dataclass(frozen=True)
@@ -277,11 +270,7 @@ async def through_run(
 async def bench(args: argparse.Namespace) -> None:
     """Start the stub and the server; time the lean client, AsyncOpenAI, then the run."""
     items = load_items(DATASET)[: args.items]
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    stub = context.Process(target=_run_stub, args=(args.latency_ms / 1000, send), daemon=True)
-    stub.start()
-    base_url = receive.recv()
+    stub, base_url = start_stub(model_and_judge, latency_s=args.latency_ms / 1000)
     print(f"date       {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(
         f"machine    {platform.machine()}, {os.cpu_count()} cores, load "
