@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -62,8 +63,13 @@ class ServerRunSource:
 
     def k(self) -> int:
         """The samples per item the run was created with."""
+        return int(self._run.settings.k)
+
+    @cached_property
+    def _run(self) -> judge_pb2.Run:
+        """The run as GetRun gives it, asked once (its k, then its facts for the rows)."""
         try:
-            return int(self.client.get_run({"run_id": self.run_id}).run.settings.k)
+            return self.client.get_run({"run_id": self.run_id}).run
         except grpc.RpcError as error:
             raise self._rpc_error(error) from None
 
@@ -74,8 +80,7 @@ class ServerRunSource:
                 on_detail(detail)
 
         try:
-            run = self.client.get_run({"run_id": self.run_id}).run
-            records = enumerate(self._rows(run), start=1)
+            records = enumerate(self._rows(self._run), start=1)
             columns, numbers = read_verdict_records(records, on_record)
         except grpc.RpcError as error:
             raise self._rpc_error(error) from None
