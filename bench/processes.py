@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from multiprocessing.connection import Connection
@@ -62,7 +65,9 @@ async def start_server(
     events: list[dict[str, Any]] | None = None,
 ) -> tuple[asyncio.subprocess.Process, int]:
     """`bsa-judge serve` on a free port (no BSA_JUDGE_* of the caller leaks in, plus `env`);
-    returns it and its port once started, its log drained in the background.
+    returns it and its port once started, its log drained in the background. Its run store is
+    a new SQLite file in a temporary directory unless `env` names a database: a bench measures
+    the same empty store on every machine and run, and leaves no growing file behind.
 
     `python`: the interpreter (another checkout's venv runs that checkout's server);
     `prelude`: Python run in the server process before the CLI (a bench-only hook);
@@ -70,6 +75,10 @@ async def start_server(
     """
     environment = {k: v for k, v in os.environ.items() if not k.startswith("BSA_JUDGE_")}
     environment.update(env or {})
+    if "BSA_JUDGE_DATABASE_URL" not in environment:
+        store = Path(tempfile.mkdtemp(prefix="bsa-judge-bench-"))
+        atexit.register(shutil.rmtree, store, ignore_errors=True)
+        environment["BSA_JUDGE_DATABASE_URL"] = f"sqlite:///{store / 'runs.sqlite3'}"
     entry = ["-m", "bsa_judge.cli"]
     if prelude is not None:
         entry = ["-c", f"{prelude}\nimport sys\nfrom bsa_judge.cli import main\nsys.exit(main())"]

@@ -47,7 +47,7 @@ class StoredJudgmentCache:
         self._writes.add_judgment_soon(key, judgment).add_done_callback(_report_failed_put)
 
 
-def _report_failed_put(stored: asyncio.Future[Judgment]) -> None:
+def _report_failed_put(stored: asyncio.Future[None]) -> None:
     if stored.cancelled():
         return
     error = stored.exception()

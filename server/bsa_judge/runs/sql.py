@@ -9,12 +9,14 @@ write.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import asyncpg
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -23,7 +25,7 @@ from bsa_judge.benchmark.run import SampleSource
 from bsa_judge.benchmark.status import FAILED_SAMPLES, JudgmentStatus, SampleStatus
 from bsa_judge.generation.sampler import Sample
 from bsa_judge.judging.judgment import Judgment, Verdict
-from bsa_judge.runs import codec
+from bsa_judge.runs import codec, sql_judgment_cache
 from bsa_judge.runs.run import (
     Run,
     RunConflict,
@@ -48,8 +50,14 @@ _Value = TypeVar("_Value")
 _UNREACHABLE = (OSError, sa.exc.OperationalError, sa.exc.InterfaceError)
 # What the drivers raise for a connection that broke while in use, whatever SQLAlchemy wraps
 # it in: asyncpg's "connection was closed in the middle of operation" reaches a ROLLBACK as
-# a bare DBAPIError, neither invalidated nor an OperationalError.
-_DRIVER_DISCONNECTS = (OSError, asyncpg.exceptions.PostgresConnectionError)
+# a bare DBAPIError, neither invalidated nor an OperationalError. sqlite3's OperationalError
+# (a file gone, locked past the busy timeout, a disk error) is what SQLAlchemy wraps as its
+# OperationalError; the judge cache's statements meet it unwrapped (sql_judgment_cache).
+_DRIVER_DISCONNECTS = (
+    OSError,
+    asyncpg.exceptions.PostgresConnectionError,
+    sqlite3.OperationalError,
+)
 
 
 def _on_conflict_do_nothing(dialect: str, table: sa.Table, key: tuple[str, ...]) -> sa.Insert:
@@ -95,9 +103,6 @@ _DELETE_VERDICT = sa.delete(verdicts).where(
 _VERDICT_BY_KEY = _by_key(verdicts.c.verdict)
 _JUDGMENT_BY_KEY = sa.select(judgments.c.judgment).where(
     judgments.c.cache_key == sa.bindparam("cache_key")
-)
-_JUDGMENTS_BY_KEYS = sa.select(judgments.c.cache_key, judgments.c.judgment).where(
-    judgments.c.cache_key.in_(sa.bindparam("cache_keys", expanding=True))
 )
 
 
@@ -258,24 +263,15 @@ class SqlRunRepository(RunRepository):
             lambda key: self.get_verdict(SampleKey(*key)),
         )
 
-    async def add_judgments(self, entries: Sequence[tuple[str, Judgment]]) -> list[Judgment]:
-        return await self._add_many(
-            judgments,
-            [
-                ((key,), {"cache_key": key, "judgment": codec.judgment_to_json(judgment)})
-                for key, judgment in entries
-            ],
-            lambda row: codec.judgment_from_json(row["judgment"]),
-            lambda key: self.get_judgment(key[0]),
-        )
+    async def keep_judgments(self, entries: Sequence[tuple[str, Judgment]]) -> None:
+        rows = [(key, orjson.dumps(codec.judgment_to_json(j)).decode()) for key, j in entries]
+        await sql_judgment_cache.keep(self._connection, rows)
 
     async def get_judgments(self, cache_keys: Sequence[str]) -> dict[str, Judgment]:
         if not cache_keys:
             return {}
-        rows = await self._connection.execute(
-            _JUDGMENTS_BY_KEYS, {"cache_keys": list(dict.fromkeys(cache_keys))}
-        )
-        return {key: codec.judgment_from_json(data) for key, data in rows}
+        rows = await sql_judgment_cache.find(self._connection, list(dict.fromkeys(cache_keys)))
+        return {key: codec.judgment_from_json(orjson.loads(data)) for key, data in rows}
 
     async def _add_many(
         self,

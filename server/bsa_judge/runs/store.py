@@ -108,9 +108,11 @@ class RunRepository(abc.ABC):
         """`add_verdict` of each entry; the stored verdicts, in the order given."""
         return [await self.add_verdict(key, verdict) for key, verdict in entries]
 
-    async def add_judgments(self, entries: Sequence[tuple[str, Judgment]]) -> list[Judgment]:
-        """`add_judgment` of each entry; the stored judgments, in the order given."""
-        return [await self.add_judgment(key, judgment) for key, judgment in entries]
+    async def keep_judgments(self, entries: Sequence[tuple[str, Judgment]]) -> None:
+        """`add_judgment` of each entry, in order, with nothing read back: a judge cache's
+        put needs no answer (the first judgment stored under a key stays)."""
+        for key, judgment in entries:
+            await self.add_judgment(key, judgment)
 
     async def get_judgments(self, cache_keys: Sequence[str]) -> dict[str, Judgment]:
         """The judgments cached under any of `cache_keys`, by key (misses left out)."""

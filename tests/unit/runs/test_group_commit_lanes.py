@@ -84,6 +84,7 @@ async def test_a_cache_put_returns_at_once_and_commits_before_a_verdict_queued_a
     assert await stored_verdict == verdict("RO-1", 0)
     # When the verdict is answered, the cache row queued before it is committed too.
     assert cached.done()
-    assert cached.result() == unsafe
+    assert cached.exception() is None
+    assert await writes.get_judgment("trace-2") == unsafe
     assert await writes.get_judgment("trace-1") == unsafe
     await writes.aclose()
