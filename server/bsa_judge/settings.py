@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="Server processes sharing the gRPC port (SO_REUSEPORT), each with its own "
         "event loop: about one per core; /metrics sums them. 1: one process, no supervisor.",
     )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop",
+        description="The server's event loop: uvloop (libuv; about 8% less CPU per judged "
+        "trace) or the standard library's asyncio.",
+    )
     max_connection_age_s: float | None = Field(
         default=300.0,
         gt=0,

@@ -172,6 +172,23 @@ async def test_sighup_reloads_without_stopping_and_sigint_stops_with_exit_0() ->
     ]
 
 
+@pytest.mark.parametrize(
+    ("setting", "loop"), [(None, "uvloop"), ("asyncio", "asyncio"), ("uvloop", "uvloop")]
+)
+async def test_the_server_runs_on_the_event_loop_its_settings_name(
+    setting: str | None, loop: str
+) -> None:
+    env = {} if setting is None else {"BSA_JUDGE_EVENT_LOOP": setting}
+    async with serve_process(env=env) as server:
+        started = await server.event("server_started")
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            served = await judge_pb2_grpc.JudgeServiceStub(channel).JudgeTrace(
+                judge_pb2.JudgeTraceRequest(trace=_traces(1)[0].trace)
+            )
+    assert started["event_loop"] == loop
+    assert served.verdict.status == judge_pb2.JUDGMENT_STATUS_OK
+
+
 async def test_a_stream_the_client_cancels_is_logged_as_cancelled_and_the_server_lives_on() -> None:
     async with serve_process() as server:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:

@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +66,16 @@ def run(args: argparse.Namespace) -> int:
         from bsa_judge.commands.serve_workers import supervise
 
         return supervise(settings)
-    return asyncio.run(serve(settings))
+    return run_event_loop(settings, serve(settings))
+
+
+def run_event_loop(settings: Settings, main: Coroutine[Any, Any, int]) -> int:
+    """Run `main` to its end on the event loop `settings.event_loop` names."""
+    if settings.event_loop == "uvloop":
+        import uvloop
+
+        return uvloop.run(main)
+    return asyncio.run(main)
 
 
 async def serve(settings: Settings, *, report_port: Callable[[int], None] | None = None) -> int:
@@ -98,6 +107,8 @@ async def serve(settings: Settings, *, report_port: Callable[[int], None] | None
         host=settings.host,
         port=running.port,
         metrics_port=running.prometheus.port if running.prometheus is not None else None,
+        # The loop that runs: "uvloop" or "asyncio" (its class's top-level package).
+        event_loop=type(asyncio.get_running_loop()).__module__.partition(".")[0],
     )
     if settings.judges:
         log.info("default_judge", judge=app.judges.default)

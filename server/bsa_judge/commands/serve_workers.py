@@ -28,7 +28,6 @@ chosen by the kernel.
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import multiprocessing
 import os
@@ -72,7 +71,7 @@ def supervise(settings: Settings) -> int:
 
 def serve_worker(settings: Settings, index: int, started: Connection) -> None:
     """A worker process: one server; sends its bound port through `started` once serving."""
-    from bsa_judge.commands.serve import serve
+    from bsa_judge.commands.serve import run_event_loop, serve
 
     fields = {"worker": index, "pid": os.getpid()}
     configure_logging(settings.log_format, settings.log_level, process_fields=fields)
@@ -82,7 +81,7 @@ def serve_worker(settings: Settings, index: int, started: Connection) -> None:
         started.send(port)
         started.close()
 
-    sys.exit(asyncio.run(serve(settings, report_port=report)))
+    sys.exit(run_event_loop(settings, serve(settings, report_port=report)))
 
 
 def _stop_with_supervisor() -> None:
