@@ -36,7 +36,7 @@ Feature blocks (all from the answer's form, never from the topic's words):
 - answer: the same over the mean of the answer's masked sentence vectors, one P(Unsafe).
 - sentence-form, answer-form: the same over the sentences' function words only
   (bsa_judge.offline.answer_form.form); sentence-form is what features-4 shipped,
-  sentence-form-mil (below) what features-5 shipped, and features-6 averaged over 3 seeds.
+  sentence-form-mil (below) what features-5 shipped.
 - structure-nolen: structure without the word count.
 - robustness variants (branch offline14b; listed and committed before any was run, with the
   nine splits of SPLIT_SEEDS and the rule for shipping): the sentence-form classifier with
@@ -64,8 +64,8 @@ Feature blocks (all from the answer's form, never from the topic's words):
   follows a partial refusal serves; "seeds": the whole safety pipeline (cross-fitting, inner
   CV, L2) fitted with three seeds and its P(Unsafe) averaged; and the calibrated stack over
   the mil and bagged form classifier (listed on offline14b, never run).
-  Outcome (bench/RESULTS.md): "3 seeds" passed the rule by 4 traces of 1,755 and ships as
-  features-6; read as a tie.
+  Outcome (bench/RESULTS.md): "3 seeds" passed the rule by 4 traces of 1,755, a tie; not
+  shipped: it lowers the cascade's savings and the contextual judge's accuracy.
 Option threshold: the decision threshold on P(Unsafe) chosen in the inner CV with the L2.
 """
 
