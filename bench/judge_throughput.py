@@ -255,7 +255,7 @@ async def through_service(
 
 
 async def start_judging_server(
-    base_url: str, concurrency: int, workers: int = 1
+    base_url: str, concurrency: int, workers: int = 1, extra_env: dict[str, str] | None = None
 ) -> tuple[asyncio.subprocess.Process, int]:
     """`bsa-judge serve` with one judge backend, the stub; `concurrency` traces in flight per
     stream, twice that many judge calls per worker."""
@@ -270,6 +270,7 @@ async def start_judging_server(
         "BSA_JUDGE_JUDGES": json.dumps([judge]),
         "BSA_JUDGE_STREAM_MAX_IN_FLIGHT": str(concurrency),
         "BSA_JUDGE_WORKERS": str(workers),
+        **(extra_env or {}),
     }
     return await start_server(env=env)
 
@@ -283,7 +284,13 @@ def service_pass(workers: int, counts: list[int]) -> str:
 
 
 async def measure(
-    latency_s: float, traces: int, concurrency: int, rounds: int, workers: list[int], streams: int
+    latency_s: float,
+    traces: int,
+    concurrency: int,
+    rounds: int,
+    workers: list[int],
+    streams: int,
+    server_env: dict[str, str] | None = None,
 ) -> dict[str, list[Run]]:
     """Start the stub and a server per worker count, warm up, then `rounds` rounds of every
     pass in a rotated order."""
@@ -297,7 +304,7 @@ async def measure(
     runs: dict[str, list[Run]] = {}
     try:
         for count in workers:
-            server, port = await start_judging_server(base_url, per_stream, count)
+            server, port = await start_judging_server(base_url, per_stream, count, server_env)
             servers.append(server)
             assert server.pid is not None
 
@@ -376,6 +383,7 @@ async def bench(args: argparse.Namespace) -> None:
             args.rounds,
             args.workers,
             args.streams,
+            dict(setting.split("=", 1) for setting in args.server_env),
         )
         report(latency_ms / 1000, args.traces, args.concurrency, args.streams, runs)
     print(f"load       average {os.getloadavg()[0]:.1f} at the end")
@@ -395,6 +403,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--streams", type=int, default=1, help="JudgeTraces streams (connections) per pass"
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the server (e.g. BSA_JUDGE_VERDICT_CACHE_SIZE=0), repeatable",
     )
     return parser.parse_args(argv)
 
