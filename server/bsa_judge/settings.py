@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         description="Server processes sharing the gRPC port (SO_REUSEPORT), each with its own "
         "event loop: about one per core; /metrics sums them. 1: one process, no supervisor.",
     )
+    reuse_port: bool = Field(
+        default=False,
+        description="Let another server bind the gRPC port beside this one (SO_REUSEPORT), "
+        "so that a successor started before this one stops takes over without downtime. "
+        "Off: a server started on a port another holds exits 1. Workers always share theirs.",
+    )
     event_loop: Literal["uvloop", "asyncio"] = Field(
         default="uvloop",
         description="The server's event loop: uvloop (libuv; about 8% less CPU per judged "

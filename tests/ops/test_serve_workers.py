@@ -205,3 +205,31 @@ async def test_a_metrics_port_already_taken_exits_1_before_any_worker_starts() -
     assert [(e["event"], e["metrics_port"], e["level"]) for e in exited.events] == [
         ("server_start_failed", port, "error")
     ]
+
+
+async def test_a_server_refuses_a_port_another_server_holds() -> None:
+    # gRPC sets SO_REUSEPORT by default: a second `bsa-judge serve` on a taken port used to
+    # bind it and take a share of the connections, silently. Now it exits 1 naming the port.
+    async with serve_process() as first:
+        second = await serve_until_exit("--port", str(first.port))
+        assert first.process.returncode is None  # the first one still serves
+    failed = [e for e in second.events if e["event"] == "server_start_failed"]
+    assert second.code == 1
+    assert [e["port"] for e in failed] == [first.port]
+    assert f"Failed to bind to address 127.0.0.1:{first.port}" in json.dumps(failed)
+    assert not [e for e in second.events if e["event"] == "server_started"]
+
+
+async def test_with_reuse_port_a_successor_binds_beside_the_server_and_takes_over() -> None:
+    reuse = {"BSA_JUDGE_REUSE_PORT": "true"}
+    async with serve_process(env=reuse) as first:
+        async with serve_process("--port", str(first.port), env=reuse) as successor:
+            assert successor.port == first.port
+            first.send(signal.SIGTERM)
+            assert await first.exit_code() == 0
+            # The port is still served: by the successor alone now.
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{first.port}") as channel:
+                served = await judge_pb2_grpc.JudgeServiceStub(channel).JudgeTrace(
+                    judge_pb2.JudgeTraceRequest(trace=trace()), timeout=30
+                )
+    assert served.verdict.status == judge_pb2.JUDGMENT_STATUS_OK

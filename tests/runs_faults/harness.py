@@ -231,7 +231,8 @@ class Server:
         self.kills += 1
 
     async def start_successor(self) -> None:
-        """Start a second server on the same port (gRPC binds with SO_REUSEPORT); the first
+        """Start a second server on the same port (its environment must set
+        BSA_JUDGE_REUSE_PORT, so that both bind it with SO_REUSEPORT); the first
         keeps its connections until `kill_predecessor`."""
         assert self.process is not None
         assert self.predecessor is None

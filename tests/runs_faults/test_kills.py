@@ -103,7 +103,10 @@ async def test_ten_server_kills_at_random_moments(
     async with stubs(model_delay_s=0.1) as seeded:
         # Two generations at a time: the server commits concurrent samples together (group
         # commit), so this keeps the stored count rising in small steps between the kills.
-        environment = server_environment(tmp_path, seeded, url, model_concurrency=2)
+        environment = {
+            **server_environment(tmp_path, seeded, url, model_concurrency=2),
+            "BSA_JUDGE_REUSE_PORT": "true",  # each next server binds the port beside the last
+        }
         async with server(environment) as serving:
             command = RunCommand(serving.target, "ten-kills", tmp_path / "out", ITEMS, K)
             stored = StoredRun(url, command.run_id)

@@ -58,10 +58,13 @@ async def start_server(settings: Settings, app: Application) -> RunningServer:
         ("grpc.keepalive_time_ms", int(settings.keepalive_time_s * 1000)),
         ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_s * 1000)),
     ]
-    if settings.workers > 1:
-        # Every worker binds the same port; the kernel spreads new connections over them.
-        # gRPC sets SO_REUSEPORT on Linux by default; said here so that it stays set.
-        options.append(("grpc.so_reuseport", 1))
+    # With workers, every worker binds the same port and the kernel spreads new connections
+    # over them; with reuse_port, a successor server may bind it beside this one (a restart
+    # without downtime). Otherwise the port is this server's alone: gRPC would set
+    # SO_REUSEPORT on Linux by default, and a second server started by mistake on a taken
+    # port would bind it and take a share of the connections, silently.
+    shared = settings.workers > 1 or settings.reuse_port
+    options.append(("grpc.so_reuseport", 1 if shared else 0))
     if settings.max_connection_age_s is not None:
         # GOAWAY after this age (calls in flight go on): clients reconnect and re-resolve.
         options.append(("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000)))
