@@ -114,6 +114,12 @@ def _lost_connection(error: BaseException | None) -> bool:
     while error is not None:
         if isinstance(error, _DRIVER_DISCONNECTS):
             return True
+        if isinstance(error, asyncpg.exceptions.InterfaceError) and "connection is closed" in str(
+            error
+        ):
+            # asyncpg's word for a connection used after it broke (what SQLAlchemy's asyncpg
+            # dialect also counts as a disconnect); met unwrapped by sql_judgment_cache.
+            return True
         error = error.__cause__
     return False
 
