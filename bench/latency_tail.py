@@ -123,7 +123,10 @@ async def run_once(args: argparse.Namespace, number: int) -> dict[str, Any]:
     }
     events: list[dict[str, Any]] = []
     server, port = await start_server(
-        env={"BSA_JUDGE_JUDGES": json.dumps([judge])},
+        env={
+            "BSA_JUDGE_JUDGES": json.dumps([judge]),
+            **dict(setting.split("=", 1) for setting in args.server_env),
+        },
         prelude=GC_LOG + (UNTUNED if args.untuned else ""),
         events=events,
     )
@@ -219,6 +222,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--untuned", action="store_true", help="no collector tuning")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the server (e.g. BSA_JUDGE_EVENT_LOOP=asyncio), repeatable",
+    )
     return parser.parse_args(argv)
 
 

@@ -7,8 +7,9 @@ gathered into one unit of work per batch.
 A caller's request joins the batch being gathered; one worker task takes everything gathered
 so far, writes it in one transaction (a few multi-row statements instead of a transaction per
 row), commits, and only then releases each caller with its stored value. While a batch is
-being written the next one gathers, and under load the next starts no sooner than
-BATCH_INTERVAL_S after the last one started, so a batch is as large as the load makes it,
+being written the next one gathers, and under load (BUSY_BATCHES in a row found requests
+waiting) the next starts no sooner than BATCH_INTERVAL_S after the last one started, so a
+batch is as large as the load makes it,
 while a lone caller waits for one transaction, never for a timer. The store's guarantees
 hold per row: insert-or-return, and committed before the caller returns.
 
@@ -33,9 +34,13 @@ from bsa_judge.runs.store import RunRepository, RunStore
 # for the same reason): a batch's statements cost about as much for 3 rows as for 30, and a
 # lane that starts the next batch as soon as one is written keeps its batches as small as
 # its own speed allows. Judging at saturation, 5 ms took the judge cache's store cost from
-# 0.3-0.4 to about 0.05 ms of CPU per trace (bench/RESULTS.md, "The judge cache on the
-# driver"); a request waits for at most one interval more.
+# 0.3-0.4 to 0.05-0.3 ms of CPU per trace (bench/RESULTS.md, "Issue 11, fourth landing");
+# a request waits for at most one interval more. "Under load": the last BUSY_BATCHES
+# batches in a row each found requests waiting when written. One such batch is a request
+# that happened to come during a write (light load), and should not wait; at saturation
+# every batch finds some, however small the batches, so the interval always sets in.
 BATCH_INTERVAL_S = 0.005
+BUSY_BATCHES = 3
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -146,6 +151,7 @@ class _Lane:
 
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
+        busy = 0  # batches in a row that found requests waiting when written
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -153,11 +159,12 @@ class _Lane:
                 started = loop.time()
                 batch, self.gathering = self.gathering, _Batch()
                 await self._write(batch)
-                # Requests came while it was written: the lane is under load. Let the next
-                # batch gather for the rest of the interval (a lone request never waits).
+                busy = busy + 1 if len(self.gathering) else 0
+                # Under load, let the next batch gather for the rest of the interval.
                 rest = self.interval_s - (loop.time() - started)
-                if rest > 0 and len(self.gathering) and not self._closing:
+                if rest > 0 and busy >= BUSY_BATCHES and not self._closing:
                     await asyncio.sleep(rest)
+            busy = 0
             if self._closing:
                 return
 

@@ -5,7 +5,9 @@ group commit gathers those into one lookup and one insert per batch. Through SQL
 such a statement cost 0.3-0.5 ms of CPU on the bench machine (the compiled-statement cache,
 an execution context, result wrapping, the JSON type's per-row work and, with aiosqlite, four
 thread hops: cursor, execute, fetch, close). On the driver's connection it is one call (one
-thread hop with aiosqlite), 0.04-0.07 ms: bench/RESULTS.md, "The judge cache on the driver".
+thread hop with aiosqlite): a lookup batch with its unit of work 0.29 ms against 0.49, an
+insert 0.53 against 0.97 (bench/judge_cache_store.py; bench/RESULTS.md, "Issue 11, fourth
+landing").
 
 The rows are the ones SQLAlchemy's JSON column reads and writes: the judgment's JSON text
 (`judgment_cache.judgment`), the table's other column defaulted by the database. Both calls
