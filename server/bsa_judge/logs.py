@@ -8,10 +8,12 @@ and bearer tokens or API keys inside any text are masked.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
+from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import structlog
@@ -57,17 +59,42 @@ def _adding(fields: Mapping[str, Any]) -> Processor:
     return add
 
 
+class SharedStreamHandler(logging.StreamHandler[TextIO]):
+    """A handler for a stream that other processes write to as well (the workers of one
+    supervisor share its stdout): each line is written and flushed while holding an
+    exclusive lock on `lock_file`, which every writer takes.
+
+    The kernel keeps a write to a pipe whole only up to 4 KB (PIPE_BUF): a longer JSON line
+    (a traceback, say) could be cut by another process's line. A lock on a file (flock) is
+    released by the kernel when its holder dies, so a killed writer never blocks the rest.
+    """
+
+    def __init__(self, stream: TextIO, lock_file: Path) -> None:
+        super().__init__(stream)
+        self._lock_file = lock_file.open("a")  # held for the life of the process
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
+            super().emit(record)  # the line and its newline in one write, then a flush
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+
 def configure_logging(
     log_format: LogFormat = "auto",
     log_level: str = "info",
     stream: TextIO | None = None,
     *,
     process_fields: Mapping[str, Any] | None = None,
+    shared_lock: Path | None = None,
 ) -> None:
     """Send every log record, ours and the libraries', to `stream` (stdout) in one format.
 
     `process_fields` are added to every record of this process (a worker's `worker` index
     and `pid`, so that the lines of several workers on one stdout can be told apart).
+    `shared_lock`: the stream is shared with other processes that log with the same lock
+    file; lines are written under it (SharedStreamHandler), so none cuts into another.
     """
     stream = stream if stream is not None else sys.stdout
     use_json = log_format == "json" or (log_format == "auto" and not stream.isatty())
@@ -99,7 +126,11 @@ def configure_logging(
         if use_json
         else []
     )
-    handler = logging.StreamHandler(stream)
+    handler = (
+        logging.StreamHandler(stream)
+        if shared_lock is None
+        else SharedStreamHandler(stream, shared_lock)
+    )
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

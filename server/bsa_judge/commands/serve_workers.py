@@ -66,15 +66,24 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 def supervise(settings: Settings) -> int:
     """Run `settings.workers` servers until SIGTERM or SIGINT; returns the exit code."""
     with multiprocess_directory() as directory, _signal_inbox() as inbox:
+        # The supervisor and its workers share stdout: every line is written under one lock.
+        configure_logging(settings.log_format, settings.log_level, shared_lock=_log_lock(directory))
         return _Supervisor(settings, directory, inbox).run()
 
 
-def serve_worker(settings: Settings, index: int, started: Connection) -> None:
+def _log_lock(directory: Path) -> Path:
+    """The file the supervisor and its workers lock while writing a log line."""
+    return directory / "log-line.lock"
+
+
+def serve_worker(settings: Settings, index: int, started: Connection, log_lock: Path) -> None:
     """A worker process: one server; sends its bound port through `started` once serving."""
     from bsa_judge.commands.serve import run_event_loop, serve
 
     fields = {"worker": index, "pid": os.getpid()}
-    configure_logging(settings.log_format, settings.log_level, process_fields=fields)
+    configure_logging(
+        settings.log_format, settings.log_level, process_fields=fields, shared_lock=log_lock
+    )
     _stop_with_supervisor()
 
     def report(port: int) -> None:
@@ -156,7 +165,9 @@ class _Supervisor:
     def _start(self, index: int, settings: Settings) -> _Worker:
         receive, send = _SPAWN.Pipe(duplex=False)
         process = _SPAWN.Process(
-            target=serve_worker, args=(settings, index, send), name=f"bsa-judge-worker-{index}"
+            target=serve_worker,
+            args=(settings, index, send, _log_lock(self.directory)),
+            name=f"bsa-judge-worker-{index}",
         )
         process.start()
         send.close()  # the worker holds its end; ours closed, a dead worker reads as EOF
