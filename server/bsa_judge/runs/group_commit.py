@@ -7,11 +7,11 @@ gathered into one unit of work per batch.
 A caller's request joins the batch being gathered; one worker task takes everything gathered
 so far, writes it in one transaction (a few multi-row statements instead of a transaction per
 row), commits, and only then releases each caller with its stored value. While a batch is
-being written the next one gathers, and under load (BUSY_BATCHES in a row found requests
-waiting) the next starts no sooner than BATCH_INTERVAL_S after the last one started, so a
-batch is as large as the load makes it,
-while a lone caller waits for one transaction, never for a timer. The store's guarantees
-hold per row: insert-or-return, and committed before the caller returns.
+being written the next one gathers; under load (BUSY_BATCHES batches in a row found
+requests waiting) the next starts no sooner than BATCH_INTERVAL_S after the last one
+started. So a batch is as large as the load makes it, while a lone caller waits for one
+transaction, never for a timer. The store's guarantees hold per row: insert-or-return, and
+committed before the caller returns.
 
 A batch that fails as a whole (say, one row names a run that does not exist) is written
 again one request per transaction, so each caller gets its own answer or error; a store that

@@ -114,14 +114,17 @@ def _lost_connection(error: BaseException | None) -> bool:
     while error is not None:
         if isinstance(error, _DRIVER_DISCONNECTS):
             return True
-        if isinstance(error, asyncpg.exceptions.InterfaceError) and "connection is closed" in str(
-            error
-        ):
-            # asyncpg's word for a connection used after it broke (what SQLAlchemy's asyncpg
-            # dialect also counts as a disconnect); met unwrapped by sql_judgment_cache.
+        if _closed_asyncpg_connection(error):
             return True
         error = error.__cause__
     return False
+
+
+def _closed_asyncpg_connection(error: BaseException) -> bool:
+    """asyncpg's word for a connection used after it broke (SQLAlchemy's asyncpg dialect
+    counts it as a disconnect too); the judge cache's statements meet it unwrapped."""
+    is_interface_error = isinstance(error, asyncpg.exceptions.InterfaceError)
+    return is_interface_error and "connection is closed" in str(error)
 
 
 class SqlRunRepository(RunRepository):
