@@ -190,14 +190,7 @@ class _Supervisor:
                     worker.serving = True
                     return port
             if worker.process.sentinel in ready or worker.started in ready:
-                worker.process.join()
-                log.error(
-                    "server_start_failed",
-                    worker=worker.index,
-                    pid=worker.pid,
-                    **_exit_fields(worker.process.exitcode),
-                )
-                self._bury(worker)
+                self._bury_dead(worker, "server_start_failed")
                 return None
 
     def _watch(self) -> bool:
@@ -208,14 +201,7 @@ class _Supervisor:
             if self.inbox in ready and self._take_signals():
                 return True
             for dead in [worker for worker in self.workers if worker.process.sentinel in ready]:
-                dead.process.join()
-                log.error(
-                    "worker_exited",
-                    worker=dead.index,
-                    pid=dead.pid,
-                    **_exit_fields(dead.process.exitcode),
-                )
-                self._bury(dead)
+                self._bury_dead(dead, "worker_exited")
                 replacement = self._start(dead.index, self.settings)
                 if self._await_serving(replacement) is None:
                     return self.stop_signal is not None
@@ -262,6 +248,14 @@ class _Supervisor:
             self._bury(worker)
         log.info("server_stopped")
         return 1 if failed else 0
+
+    def _bury_dead(self, worker: _Worker, event: str) -> None:
+        """Reap a worker that ended by itself, log `event` with how it ended, and bury it."""
+        worker.process.join()
+        log.error(
+            event, worker=worker.index, pid=worker.pid, **_exit_fields(worker.process.exitcode)
+        )
+        self._bury(worker)
 
     def _bury(self, worker: _Worker) -> None:
         self.workers.remove(worker)

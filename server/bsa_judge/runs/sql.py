@@ -72,19 +72,21 @@ def _by_key(body: sa.Column[Any]) -> sa.Select[Any]:
 
 # The statements of the per-sample hot path, built once: SQLAlchemy then finds their compiled
 # form in its cache without building and hashing a new statement on every call.
-_TABLE_KEYS = ((samples, _KEY), (verdicts, _KEY), (judgments, _CACHE_KEY))
+_RUN_TABLE_KEYS = ((samples, _KEY), (verdicts, _KEY))
+_TABLE_KEYS = (*_RUN_TABLE_KEYS, (judgments, _CACHE_KEY))
 _INSERTS = {
     (dialect, table.name): _on_conflict_do_nothing(dialect, table, key)
     for dialect in ("postgresql", "sqlite")
     for table, key in _TABLE_KEYS
 }
-# The same inserts for a batch of rows, returning the key of each row they wrote.
+# The same inserts for a batch of samples or verdicts, returning the key of each row they
+# wrote (the judge cache's batches go through sql_judgment_cache).
 _INSERTS_RETURNING_KEYS = {
     (dialect, table.name): _INSERTS[(dialect, table.name)].returning(
         *(table.c[name] for name in key)
     )
     for dialect in ("postgresql", "sqlite")
-    for table, key in _TABLE_KEYS
+    for table, key in _RUN_TABLE_KEYS
 }
 _SAMPLE_BY_KEY = _by_key(samples.c.sample)
 # A failed sample (no completion) is replaced by the next one stored under its key; the
