@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -221,10 +222,11 @@ def _request(index: int) -> judge_pb2.JudgeTracesRequest:
 
 
 async def through_service(
-    port: int, server_pid: int, traces: int, offset: int, streams: int = 1
+    port: int, server_pid: int, traces: int, offset: int, streams: int = 1, batch: int = 1
 ) -> Run:
-    """Stream every trace through JudgeTraces, over `streams` streams on connections of
-    their own; the server bounds what is in flight per stream."""
+    """Stream every trace through JudgeTraces (`batch` 1) or JudgeTraceBatches (`batch`
+    traces to a message), over `streams` streams on connections of their own; the server
+    bounds what is in flight per stream."""
     indexes = iter(range(traces))  # shared: each stream takes the next trace as it can
     received = not_ok = 0
 
@@ -232,11 +234,24 @@ async def through_service(
         for index in indexes:
             yield _request(offset + index)
 
-    async def stream(channel: grpc.aio.Channel) -> None:
+    async def batches() -> AsyncIterator[judge_pb2.TraceBatch]:
+        while chunk := [_request(offset + index) for index in itertools.islice(indexes, batch)]:
+            yield judge_pb2.TraceBatch(traces=chunk)
+
+    def count(response: judge_pb2.JudgeTracesResponse) -> None:
         nonlocal received, not_ok
-        async for response in judge_pb2_grpc.JudgeServiceStub(channel).JudgeTraces(requests()):
-            received += 1
-            not_ok += response.verdict.status != judge_pb2.JUDGMENT_STATUS_OK
+        received += 1
+        not_ok += response.verdict.status != judge_pb2.JUDGMENT_STATUS_OK
+
+    async def stream(channel: grpc.aio.Channel) -> None:
+        service = judge_pb2_grpc.JudgeServiceStub(channel)
+        if batch == 1:
+            async for response in service.JudgeTraces(requests()):
+                count(response)
+            return
+        async for verdicts in service.JudgeTraceBatches(batches()):
+            for response in verdicts.verdicts:
+                count(response)
 
     # A local subchannel pool each: channels to one target otherwise share one connection.
     channels = [
@@ -278,9 +293,11 @@ async def start_judging_server(
 BASELINES = ("lean", "sdk")
 
 
-def service_pass(workers: int, counts: list[int]) -> str:
-    """The name of the service's pass: `bsa-judge`, or `bsa-judge wN` beside other counts."""
-    return "bsa-judge" if counts == [1] else f"bsa-judge w{workers}"
+def service_pass(workers: int, counts: list[int], batch: int = 1) -> str:
+    """The name of the service's pass: `bsa-judge`, `bsa-judge wN` beside other counts,
+    `... bN` for JudgeTraceBatches with N traces to a message."""
+    name = "bsa-judge" if counts == [1] else f"bsa-judge w{workers}"
+    return name if batch == 1 else f"{name} b{batch}"
 
 
 async def measure(
@@ -291,6 +308,7 @@ async def measure(
     workers: list[int],
     streams: int,
     server_env: dict[str, str] | None = None,
+    batches: tuple[int, ...] = (1,),
 ) -> dict[str, list[Run]]:
     """Start the stub and a server per worker count, warm up, then `rounds` rounds of every
     pass in a rotated order."""
@@ -308,10 +326,14 @@ async def measure(
             servers.append(server)
             assert server.pid is not None
 
-            def service(offset: int, port: int = port, pid: int = server.pid) -> Any:
-                return through_service(port, pid, traces, offset, streams)
+            for batch in batches:
 
-            passes[service_pass(count, workers)] = service
+                def service(
+                    offset: int, port: int = port, pid: int = server.pid, batch: int = batch
+                ) -> Any:
+                    return through_service(port, pid, traces, offset, streams, batch)
+
+                passes[service_pass(count, workers, batch)] = service
         names = tuple(passes)
         warmup = min(traces, 2 * concurrency)
         for number, name in enumerate(names):
@@ -384,6 +406,7 @@ async def bench(args: argparse.Namespace) -> None:
             args.workers,
             args.streams,
             dict(setting.split("=", 1) for setting in args.server_env),
+            tuple(args.batch),
         )
         report(latency_ms / 1000, args.traces, args.concurrency, args.streams, runs)
     print(f"load       average {os.getloadavg()[0]:.1f} at the end")
@@ -403,6 +426,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--streams", type=int, default=1, help="JudgeTraces streams (connections) per pass"
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="a service pass per size: 1 is JudgeTraces (a trace to a message), N > 1 "
+        "JudgeTraceBatches with N traces to a message",
     )
     parser.add_argument(
         "--server-env",

@@ -47,6 +47,7 @@ async def test_reflection_lists_the_judge_service_and_its_rpcs() -> None:
         "Generate",
         "JudgeTrace",
         "JudgeTraces",
+        "JudgeTraceBatches",
         "ComputeMetrics",
         "CreateRun",
         "GetRun",

@@ -27,7 +27,7 @@ from bsa_judge.generation.generator import GenerationRequest, Generator
 from bsa_judge.generation.sampler import Sample
 from bsa_judge.judging.judgment import Verdict
 from bsa_judge.judging.port import Judge
-from bsa_judge.judging.stream import StreamRequest, judge_stream
+from bsa_judge.judging.stream import StreamRequest, judge_stream, judge_stream_batches
 from bsa_judge.judging.trace import Trace
 from bsa_judge.judging.validation import TraceInput, validate_trace
 from bsa_judge.judging.verdict import invalid_verdict, verdict_for
@@ -96,6 +96,18 @@ class Application:
         async with aclosing(verdicts):
             async for keyed in verdicts:
                 yield keyed
+
+    async def judge_trace_batches(
+        self, requests: AsyncIterable[StreamRequest]
+    ) -> AsyncGenerator[list[tuple[str, Verdict]], None]:
+        """As `judge_traces`, the verdicts ready together in one batch (at least one)."""
+        self.judges.ensure_configured()
+        batches = judge_stream_batches(
+            requests, self._stream_verdict, max_in_flight=self.settings.stream_max_in_flight
+        )
+        async with aclosing(batches):
+            async for batch in batches:
+                yield batch
 
     async def _stream_verdict(self, request: StreamRequest) -> Verdict:
         try:

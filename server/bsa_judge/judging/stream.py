@@ -10,12 +10,16 @@ filling memory. A trace that cannot be judged yields a verdict with an error sta
 stream goes on. When the request stream itself breaks (a message that cannot be decoded),
 the verdicts of the traces already read are delivered first, then its error is raised.
 Closing or cancelling the stream cancels the work still pending.
+
+`judge_stream_batches` delivers the verdicts ready together as one batch (for a transport
+that packs many to a message); `judge_stream` one at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 
 from bsa_judge.judging.judgment import Verdict
@@ -55,6 +59,23 @@ async def judge_stream(
     `verdict_of` must answer every request with a verdict (an error status for a trace that
     cannot be judged); an exception it raises ends the stream.
     """
+    batches = judge_stream_batches(requests, verdict_of, max_in_flight=max_in_flight)
+    async with aclosing(batches):
+        async for batch in batches:
+            for keyed in batch:
+                yield keyed
+
+
+async def judge_stream_batches(
+    requests: AsyncIterable[StreamRequest],
+    verdict_of: Callable[[StreamRequest], Awaitable[Verdict]],
+    *,
+    max_in_flight: int,
+) -> AsyncGenerator[list[tuple[str, Verdict]], None]:
+    """The (key, verdict) of every request, in batches: each batch is every verdict ready
+    when the previous one was taken (at least one), in the order they were ready. A batch's
+    slots are freed once the consumer takes the next one. As `judge_stream` otherwise.
+    """
     slots = asyncio.Semaphore(max_in_flight)
     ready: asyncio.Queue[tuple[str, Verdict] | _Failed | _End] = asyncio.Queue()
     tasks: set[asyncio.Task[None]] = set()
@@ -88,16 +109,29 @@ async def judge_stream(
     try:
         delivered = 0
         end: _End | None = None
+        failure: _Failed | None = None
         while not (end is not None and delivered == started):
+            batch: list[tuple[str, Verdict]] = []
             event = await ready.get()
-            if isinstance(event, _End):
-                end = event
-            elif isinstance(event, _Failed):
-                raise event.error
-            else:
-                yield event
-                delivered += 1
-                slots.release()
+            while True:
+                if isinstance(event, _End):
+                    end = event
+                elif isinstance(event, _Failed):
+                    failure = event  # after the verdicts ready before it
+                    break
+                else:
+                    batch.append(event)
+                if ready.empty():
+                    break
+                event = ready.get_nowait()
+            if batch:
+                yield batch
+                delivered += len(batch)
+                for _ in batch:
+                    slots.release()
+            if failure is not None:
+                raise failure.error
+        assert end is not None
         if end.error is not None:
             raise end.error
     finally:

@@ -57,6 +57,21 @@ async def stream_requests(
         yield stream_request(message)
 
 
+async def batch_requests(
+    messages: AsyncIterable[judge_pb2.TraceBatch],
+) -> AsyncIterator[StreamRequest]:
+    """Requests of a JudgeTraceBatches stream, in order, a message read when the core has
+    asked for every trace of the one before."""
+    async for message in messages:
+        for trace in message.traces:
+            yield stream_request(trace)
+
+
+def keyed_verdict(key: str, verdict: Verdict) -> judge_pb2.JudgeTracesResponse:
+    """One verdict of a stream, with the key of its trace."""
+    return judge_pb2.JudgeTracesResponse(key=key, verdict=verdict_to_proto(verdict))
+
+
 _SAFETY_LABELS = enums.SAFETY_LABEL
 _THINKING_LABELS = enums.THINKING_LABEL
 _JUDGMENT_STATUSES = enums.JUDGMENT_STATUS

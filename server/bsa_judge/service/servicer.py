@@ -64,8 +64,25 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
         try:
             async with aclosing(verdicts):
                 async for key, verdict in verdicts:
-                    yield judge_pb2.JudgeTracesResponse(
-                        key=key, verdict=convert_judging.verdict_to_proto(verdict)
+                    yield convert_judging.keyed_verdict(key, verdict)
+        finally:
+            requests.close()
+        if requests.cut:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, DRAINED_MESSAGE)
+
+    async def JudgeTraceBatches(  # noqa: N802
+        self,
+        request_iterator: AsyncIterator[judge_pb2.TraceBatch],
+        context: grpc.aio.ServicerContext[judge_pb2.TraceBatch, judge_pb2.VerdictBatch],
+    ) -> AsyncIterator[judge_pb2.VerdictBatch]:
+        await context.send_initial_metadata(())
+        requests = UntilDraining(request_iterator, self._draining)
+        batches = self._app.judge_trace_batches(convert_judging.batch_requests(requests))
+        try:
+            async with aclosing(batches):
+                async for batch in batches:
+                    yield judge_pb2.VerdictBatch(
+                        verdicts=[convert_judging.keyed_verdict(*keyed) for keyed in batch]
                     )
         finally:
             requests.close()

@@ -1034,6 +1034,56 @@ class JudgeTracesResponse(_message.Message):
 Global___JudgeTracesResponse: _TypeAlias = JudgeTracesResponse  # noqa: Y015
 
 @_typing.final
+class TraceBatch(_message.Message):
+    """TraceBatch is several traces on a JudgeTraceBatches stream, judged as if each came in a
+    JudgeTracesRequest of its own, in this order.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def traces(self) -> _containers.RepeatedCompositeFieldContainer[Global___JudgeTracesRequest]:
+        """The traces, each with its key (unique per stream) and judge."""
+
+    def __init__(
+        self,
+        *,
+        traces: _abc.Iterable[Global___JudgeTracesRequest] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["traces", b"traces"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TraceBatch: _TypeAlias = TraceBatch  # noqa: Y015
+
+@_typing.final
+class VerdictBatch(_message.Message):
+    """VerdictBatch is the verdicts ready together on a JudgeTraceBatches stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERDICTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def verdicts(self) -> _containers.RepeatedCompositeFieldContainer[Global___JudgeTracesResponse]:
+        """The verdicts, each with the key of its trace."""
+
+    def __init__(
+        self,
+        *,
+        verdicts: _abc.Iterable[Global___JudgeTracesResponse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["verdicts", b"verdicts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerdictBatch: _TypeAlias = VerdictBatch  # noqa: Y015
+
+@_typing.final
 class ScoredSample(_message.Message):
     """ScoredSample is one judged sample, the input row of metrics (one row of the official
     evaluation CSV).

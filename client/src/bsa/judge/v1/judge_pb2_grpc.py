@@ -50,6 +50,11 @@ class JudgeServiceStub:
                 request_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.JudgeTracesRequest.SerializeToString,
                 response_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.JudgeTracesResponse.FromString,
                 _registered_method=True)
+        self.JudgeTraceBatches = channel.stream_stream(
+                '/bsa.judge.v1.JudgeService/JudgeTraceBatches',
+                request_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.TraceBatch.SerializeToString,
+                response_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.VerdictBatch.FromString,
+                _registered_method=True)
         self.ComputeMetrics = channel.unary_unary(
                 '/bsa.judge.v1.JudgeService/ComputeMetrics',
                 request_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.ComputeMetricsRequest.SerializeToString,
@@ -111,6 +116,20 @@ class JudgeServiceServicer:
         position (`requests[n]`, from 0), after the verdicts of the traces read before it. A
         server shutting down reads no further message, sends the verdicts of the traces it has
         read, then ends the stream with UNAVAILABLE: send the traces that got no verdict again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def JudgeTraceBatches(self, request_iterator, context):
+        """JudgeTraceBatches is JudgeTraces with many traces to a message, both ways: the same
+        keys, bound on traces in flight, per-trace errors and draining, trace by trace. Each
+        response carries every verdict ready when it is sent (at least one). Meant for bulk
+        clients: a gRPC message costs about 0.15 ms of CPU on each side in Python, as much as
+        the service's own work on a trace whose judgment is cached or offline. A message that
+        cannot be decoded ends the stream with INVALID_ARGUMENT naming its position
+        (`requests[n]`, counting messages from 0), after the verdicts of the traces read
+        before it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -187,6 +206,11 @@ def add_JudgeServiceServicer_to_server(servicer, server):
                     servicer.JudgeTraces,
                     request_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.JudgeTracesRequest.FromString,
                     response_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.JudgeTracesResponse.SerializeToString,
+            ),
+            'JudgeTraceBatches': grpc.stream_stream_rpc_method_handler(
+                    servicer.JudgeTraceBatches,
+                    request_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.TraceBatch.FromString,
+                    response_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.VerdictBatch.SerializeToString,
             ),
             'ComputeMetrics': grpc.unary_unary_rpc_method_handler(
                     servicer.ComputeMetrics,
@@ -301,6 +325,33 @@ class JudgeService:
             '/bsa.judge.v1.JudgeService/JudgeTraces',
             bsa_dot_judge_dot_v1_dot_judge__pb2.JudgeTracesRequest.SerializeToString,
             bsa_dot_judge_dot_v1_dot_judge__pb2.JudgeTracesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def JudgeTraceBatches(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/bsa.judge.v1.JudgeService/JudgeTraceBatches',
+            bsa_dot_judge_dot_v1_dot_judge__pb2.TraceBatch.SerializeToString,
+            bsa_dot_judge_dot_v1_dot_judge__pb2.VerdictBatch.FromString,
             options,
             channel_credentials,
             insecure,

@@ -58,6 +58,16 @@ class JudgeServiceStub:
     server shutting down reads no further message, sends the verdicts of the traces it has
     read, then ends the stream with UNAVAILABLE: send the traces that got no verdict again.
     """
+    JudgeTraceBatches: _grpc.StreamStreamMultiCallable[_judge_pb2.TraceBatch, _judge_pb2.VerdictBatch]
+    """JudgeTraceBatches is JudgeTraces with many traces to a message, both ways: the same
+    keys, bound on traces in flight, per-trace errors and draining, trace by trace. Each
+    response carries every verdict ready when it is sent (at least one). Meant for bulk
+    clients: a gRPC message costs about 0.15 ms of CPU on each side in Python, as much as
+    the service's own work on a trace whose judgment is cached or offline. A message that
+    cannot be decoded ends the stream with INVALID_ARGUMENT naming its position
+    (`requests[n]`, counting messages from 0), after the verdicts of the traces read
+    before it.
+    """
     ComputeMetrics: _grpc.UnaryUnaryMultiCallable[_judge_pb2.ComputeMetricsRequest, _judge_pb2.ComputeMetricsResponse]
     """ComputeMetrics turns verdicts into the benchmark's figures, for verdicts sent inline
     or for a stored run.
@@ -109,6 +119,16 @@ class JudgeServiceAsyncStub(JudgeServiceStub):
     position (`requests[n]`, from 0), after the verdicts of the traces read before it. A
     server shutting down reads no further message, sends the verdicts of the traces it has
     read, then ends the stream with UNAVAILABLE: send the traces that got no verdict again.
+    """
+    JudgeTraceBatches: _aio.StreamStreamMultiCallable[_judge_pb2.TraceBatch, _judge_pb2.VerdictBatch]  # type: ignore[assignment]
+    """JudgeTraceBatches is JudgeTraces with many traces to a message, both ways: the same
+    keys, bound on traces in flight, per-trace errors and draining, trace by trace. Each
+    response carries every verdict ready when it is sent (at least one). Meant for bulk
+    clients: a gRPC message costs about 0.15 ms of CPU on each side in Python, as much as
+    the service's own work on a trace whose judgment is cached or offline. A message that
+    cannot be decoded ends the stream with INVALID_ARGUMENT naming its position
+    (`requests[n]`, counting messages from 0), after the verdicts of the traces read
+    before it.
     """
     ComputeMetrics: _aio.UnaryUnaryMultiCallable[_judge_pb2.ComputeMetricsRequest, _judge_pb2.ComputeMetricsResponse]  # type: ignore[assignment]
     """ComputeMetrics turns verdicts into the benchmark's figures, for verdicts sent inline
@@ -176,6 +196,22 @@ class JudgeServiceServicer(metaclass=_abc_1.ABCMeta):
         position (`requests[n]`, from 0), after the verdicts of the traces read before it. A
         server shutting down reads no further message, sends the verdicts of the traces it has
         read, then ends the stream with UNAVAILABLE: send the traces that got no verdict again.
+        """
+
+    @_abc_1.abstractmethod
+    def JudgeTraceBatches(
+        self,
+        request_iterator: _MaybeAsyncIterator[_judge_pb2.TraceBatch],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_judge_pb2.VerdictBatch], _abc.AsyncIterator[_judge_pb2.VerdictBatch]]:
+        """JudgeTraceBatches is JudgeTraces with many traces to a message, both ways: the same
+        keys, bound on traces in flight, per-trace errors and draining, trace by trace. Each
+        response carries every verdict ready when it is sent (at least one). Meant for bulk
+        clients: a gRPC message costs about 0.15 ms of CPU on each side in Python, as much as
+        the service's own work on a trace whose judgment is cached or offline. A message that
+        cannot be decoded ends the stream with INVALID_ARGUMENT naming its position
+        (`requests[n]`, counting messages from 0), after the verdicts of the traces read
+        before it.
         """
 
     @_abc_1.abstractmethod
