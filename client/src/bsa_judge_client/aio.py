@@ -161,8 +161,14 @@ class AsyncJudgeClient:
         timeout_s: float | None = None,
         metadata: Metadata = (),
         resubmissions: int = 3,
+        batch_size: int = 1,
     ) -> AsyncIterator[judge_pb2.JudgeTracesResponse]:
         """Stream any number of traces; yields verdicts as they arrive (not in order).
+
+        `batch_size` > 1 sends the traces at hand up to that many to a message
+        (JudgeTraceBatches) and reads the verdicts packed the same way: the same verdicts for
+        about a third of the service's CPU per trace when judging is cheap (a trace waits for
+        no other: whatever `requests` has ready, within the window, goes at once).
 
         At most `max_in_flight` traces are sent and not yet answered at any time; `requests`
         (a plain or an async iterable) is read lazily. Each response carries the `key` of
@@ -177,6 +183,8 @@ class AsyncJudgeClient:
         """
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
         unanswered = Unanswered()
         source = _each(requests)
         failed_in_a_row = 0
@@ -184,7 +192,13 @@ class AsyncJudgeClient:
         while True:
             answered_before = unanswered.answered
             stream = self._judge_traces_once(
-                unanswered, source, max_in_flight, timeout_s, metadata, retrying=retrying
+                unanswered,
+                source,
+                max_in_flight,
+                timeout_s,
+                metadata,
+                retrying=retrying,
+                batch_size=batch_size,
             )
             try:
                 async with contextlib.aclosing(stream):
@@ -212,9 +226,12 @@ class AsyncJudgeClient:
         metadata: Metadata,
         *,
         retrying: bool,
+        batch_size: int = 1,
     ) -> AsyncGenerator[judge_pb2.JudgeTracesResponse, None]:
-        """One JudgeTraces call: the unanswered traces first, then the rest of `source`."""
-        call = self._stub.JudgeTraces(
+        """One JudgeTraces (or JudgeTraceBatches) call: the unanswered traces first, then
+        the rest of `source`."""
+        method = self._stub.JudgeTraces if batch_size == 1 else self._stub.JudgeTraceBatches
+        call: Any = method(
             timeout=timeout_s if timeout_s is not None else self._stream_timeout_s,
             metadata=(*self._metadata, *metadata),
             wait_for_ready=retrying,  # a resubmission waits for the next server to be up
@@ -226,14 +243,17 @@ class AsyncJudgeClient:
             try:
                 if not await _accepted(call):
                     return
-                for message in unanswered.messages():
-                    await window.acquire()
-                    await call.write(message)
-                async for request in source:
-                    message = as_message(request, judge_pb2.JudgeTracesRequest)
-                    unanswered.add(message)  # before waiting: a cut stream sends it again
-                    await window.acquire()
-                    await call.write(message)
+                if batch_size > 1:
+                    await _send_batches(call, unanswered, source, window, batch_size)
+                else:
+                    for message in unanswered.messages():
+                        await window.acquire()
+                        await call.write(message)
+                    async for request in source:
+                        message = as_message(request, judge_pb2.JudgeTracesRequest)
+                        unanswered.add(message)  # before waiting: a cut stream sends it again
+                        await window.acquire()
+                        await call.write(message)
             except _CALL_ENDED:
                 return  # the call has ended; reading reports its status
             except Exception as error:  # a bad request, or the iterable itself failed
@@ -244,10 +264,12 @@ class AsyncJudgeClient:
         sender = asyncio.create_task(send())
         try:
             # read() returns grpc.aio.EOF once the server has sent everything.
-            while isinstance(response := await call.read(), judge_pb2.JudgeTracesResponse):
-                window.release()
-                unanswered.answer(response.key)
-                yield response
+            while not isinstance(message := await call.read(), type(grpc.aio.EOF)):
+                packed = message.verdicts if batch_size > 1 else (message,)
+                for response in packed:
+                    window.release()
+                    unanswered.answer(response.key)
+                    yield response
         except grpc.RpcError:
             if failure:
                 raise failure[0] from None
@@ -381,6 +403,53 @@ class AsyncJudgeClient:
             call.cancel()
         if failure:
             raise failure[0]
+
+
+_END = object()
+
+
+async def _send_batches(
+    call: Any,
+    unanswered: Unanswered,
+    source: AsyncIterator[Any],
+    window: asyncio.Semaphore,
+    size: int,
+) -> None:
+    """Write the unanswered traces, then `source`'s, as TraceBatch messages of at most
+    `size`, each trace holding a slot of `window` until its verdict: a batch is written as
+    soon as it is full, the window is used up, or `source` has no next trace at hand."""
+    resent = unanswered.messages()
+    for start in range(0, len(resent), size):
+        chunk = resent[start : start + size]
+        for _ in chunk:
+            await window.acquire()
+        await call.write(judge_pb2.TraceBatch(traces=chunk))
+    batch: list[judge_pb2.JudgeTracesRequest] = []
+    upcoming: asyncio.Future[Any] = asyncio.ensure_future(anext(source, _END))
+    try:
+        while True:
+            await asyncio.sleep(0)  # a source with a trace at hand gives it now
+            if batch and not upcoming.done():
+                await call.write(judge_pb2.TraceBatch(traces=batch))
+                batch = []
+            request = await upcoming
+            if request is _END:
+                break
+            message = as_message(request, judge_pb2.JudgeTracesRequest)
+            unanswered.add(message)  # before waiting: a cut stream sends it again
+            if batch and window.locked():
+                await call.write(judge_pb2.TraceBatch(traces=batch))
+                batch = []
+            await window.acquire()
+            batch.append(message)
+            if len(batch) == size:
+                await call.write(judge_pb2.TraceBatch(traces=batch))
+                batch = []
+            upcoming = asyncio.ensure_future(anext(source, _END))
+        if batch:
+            await call.write(judge_pb2.TraceBatch(traces=batch))
+    finally:
+        upcoming.cancel()
 
 
 async def _each(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:
