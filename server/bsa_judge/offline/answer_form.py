@@ -54,7 +54,7 @@ _FORM_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 def declines(sentence: str) -> bool:
     """Whether a sentence refuses or voices concern rather than serving."""
-    return bool(cues.REFUSAL.search(sentence)) or cues.count_concern(sentence) > 0
+    return cues.search(cues.REFUSAL, sentence) is not None or cues.count_concern(sentence) > 0
 
 
 def form(sentence: str) -> str:

@@ -254,11 +254,26 @@ NEGATED_CONCERN = _cue(
 )
 
 
+# Typographic apostrophes (‘ ’), which many models write, read as the ASCII one.
+_APOSTROPHES = str.maketrans({"\u2018": "'", "\u2019": "'"})
+
+
+def plain(text: str) -> str:
+    """`text` with typographic apostrophes made ASCII, so "I can’t" meets the cues; same
+    length, so positions in it are positions in `text`."""
+    return text.translate(_APOSTROPHES)
+
+
+def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match of `pattern` in `text` (typographic apostrophes read as ASCII)."""
+    return pattern.search(plain(text))
+
+
 def count(pattern: re.Pattern[str], text: str) -> int:
-    """How many times `pattern` matches in `text`."""
-    return sum(1 for _ in pattern.finditer(text))
+    """How many times `pattern` matches in `text` (typographic apostrophes read as ASCII)."""
+    return sum(1 for _ in pattern.finditer(plain(text)))
 
 
 def count_concern(text: str) -> int:
     """Concern cues in `text`, not counting the negated ones ("nothing concerning")."""
-    return count(CONCERN, NEGATED_CONCERN.sub(" ", text))
+    return count(CONCERN, NEGATED_CONCERN.sub(" ", plain(text)))
