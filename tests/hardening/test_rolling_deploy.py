@@ -32,7 +32,7 @@ def requests() -> Iterator[judge_pb2.JudgeTracesRequest]:
         )
 
 
-@pytest.mark.parametrize("sdk", ["asyncio", "blocking"])
+@pytest.mark.parametrize("sdk", ["asyncio", "asyncio-batches", "blocking", "blocking-batches"])
 async def test_sigterm_mid_stream_every_trace_gets_exactly_one_verdict_from_one_server(
     sdk: str,
 ) -> None:
@@ -51,15 +51,21 @@ async def test_sigterm_mid_stream_every_trace_gets_exactly_one_verdict_from_one_
                 if len(verdicts) == 20:
                     first.send(signal.SIGTERM)
 
-            if sdk == "asyncio":
+            if sdk.startswith("asyncio"):
+                batch_size = 8 if sdk == "asyncio-batches" else 1
                 async with AsyncJudgeClient(target) as client:
-                    async for response in client.judge_traces(requests(), max_in_flight=16):
+                    async for response in client.judge_traces(
+                        requests(), max_in_flight=16, batch_size=batch_size
+                    ):
                         received(response)
             else:
+                batch_size = 8 if sdk == "blocking-batches" else 1
 
                 def judge_all() -> None:
                     with JudgeClient(target) as client:
-                        for response in client.judge_traces(requests(), max_in_flight=16):
+                        for response in client.judge_traces(
+                            requests(), max_in_flight=16, batch_size=batch_size
+                        ):
                             received(response)
 
                 await asyncio.to_thread(judge_all)
@@ -69,7 +75,8 @@ async def test_sigterm_mid_stream_every_trace_gets_exactly_one_verdict_from_one_
     statuses = Counter(response.verdict.status for response in verdicts)
     assert statuses == Counter({judge_pb2.JUDGMENT_STATUS_OK: TRACES})
     assert first_code == 0
-    streams = [e for e in first.events if e["event"] == "rpc" and "JudgeTraces" in e["method"]]
+    method = "/JudgeTraceBatches" if sdk.endswith("-batches") else "/JudgeTraces"
+    streams = [e for e in first.events if e["event"] == "rpc" and e["method"].endswith(method)]
     assert [stream["code"] for stream in streams] == ["UNAVAILABLE"]
 
 

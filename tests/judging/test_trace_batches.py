@@ -4,12 +4,14 @@ judging through a real HTTP stub."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import grpc
 import pytest
 from bsa.judge.v1 import judge_pb2
+from bsa_judge_client import AsyncJudgeClient, JudgeClient
 
 from tests.judging.harness import judge_backend, judge_service, raw_judge_service, trace
 from tests.support.serving import serving
@@ -141,19 +143,32 @@ async def test_an_undecodable_message_ends_the_stream_after_the_verdicts_before_
     assert raised.value.details() == "requests[2]: cannot be decoded as a TraceBatch (DecodeError)"
 
 
-async def test_the_sdk_packs_traces_within_its_window() -> None:
+@pytest.mark.parametrize("sdk", ["asyncio", "blocking"])
+async def test_the_sdk_packs_traces_within_its_window(sdk: str) -> None:
     window, offered = 3, 40
     requests = [
         request(f"k{i}", query=f"Question {i}: how do I pick a lock?") for i in range(offered)
     ]
     async with (
         OpenAIStub(by_kind({}, delay_s=0.25)) as stub,  # slow enough for calls to overlap
-        judge_service(stub) as client,
+        serving(judges=[judge_backend(stub)]) as running,
     ):
-        responses = [
-            response
-            async for response in client.judge_traces(requests, max_in_flight=window, batch_size=16)
-        ]
+        target = f"127.0.0.1:{running.port}"
+        if sdk == "asyncio":
+            async with AsyncJudgeClient(target) as client:
+                responses = [
+                    response
+                    async for response in client.judge_traces(
+                        requests, max_in_flight=window, batch_size=16
+                    )
+                ]
+        else:
+
+            def judge_all() -> list[judge_pb2.JudgeTracesResponse]:
+                with JudgeClient(target) as client:
+                    return list(client.judge_traces(requests, max_in_flight=window, batch_size=16))
+
+            responses = await asyncio.to_thread(judge_all)
     assert sorted(r.key for r in responses) == sorted(f"k{i}" for i in range(offered))
     assert all(r.verdict.status == judge_pb2.JUDGMENT_STATUS_OK for r in responses)
     assert stub.calls == 2 * offered
@@ -180,7 +195,39 @@ async def test_the_sdk_sends_a_trace_at_once_when_the_source_has_no_next_at_hand
     assert keys == ["k0", "k1", "k2"]
 
 
+def test_the_blocking_sdk_sends_a_trace_at_once_when_the_source_has_no_next_at_hand() -> None:
+    answered = threading.Event()
+
+    def requests() -> Iterator[judge_pb2.JudgeTracesRequest]:
+        for index in range(3):
+            answered.clear()
+            yield request(f"k{index}", query=f"Question {index}?")
+            if not answered.wait(timeout=30):
+                raise AssertionError("the verdict never came: the trace was held back")
+
+    async def judge_all() -> list[str]:
+        async with (
+            OpenAIStub(by_kind({})) as stub,
+            serving(judges=[judge_backend(stub)]) as running,
+        ):
+
+            def blocking() -> list[str]:
+                keys = []
+                with JudgeClient(f"127.0.0.1:{running.port}") as client:
+                    for response in client.judge_traces(requests(), batch_size=64):
+                        keys.append(response.key)
+                        answered.set()
+                return keys
+
+            return await asyncio.to_thread(blocking)
+
+    assert asyncio.run(judge_all()) == ["k0", "k1", "k2"]
+
+
 async def test_the_sdk_refuses_a_batch_size_below_one() -> None:
     async with judge_service(None) as client:
         with pytest.raises(ValueError, match="batch_size must be at least 1"):
             await anext(client.judge_traces([], batch_size=0))
+    with JudgeClient("127.0.0.1:1") as blocking:
+        with pytest.raises(ValueError, match="batch_size must be at least 1"):
+            next(blocking.judge_traces([], batch_size=0))
