@@ -2,12 +2,15 @@
 JudgeTraces to `bsa-judge serve` with no judge endpoint configured (so the offline judge).
 
     .venv/bin/python bench/offline_judge_rpc.py [--traces 10000] [--in-flight 512]
+        [--batch-size 1]
 
 Traces as bench/offline_judge_speed.py builds them (the 2,000 items of
 ../shared/bsa/dataset.csv, k = 5, each with a same-scenario gold trace's reasoning and
 answer in turn), sent with the client SDK's async `judge_traces`; the server is a real
 subprocess on loopback with its defaults (`stream_max_in_flight` 256). The first verdict
-includes loading the model. Prints traces/s, the wall time for all of them, and who decided.
+includes loading the model. `--batch-size N` > 1 packs N traces to a message
+(JudgeTraceBatches, the SDK's `batch_size`). Prints traces/s, the wall time for all of
+them, and who decided.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from bsa_judge_client import AsyncJudgeClient  # noqa: E402
 from offline_judge_speed import benchmark_traces  # noqa: E402
 
 
-async def run(total: int, in_flight: int) -> None:
+async def run(total: int, in_flight: int, batch_size: int) -> None:
     cases = benchmark_traces(total)
     requests = [
         judge_pb2.JudgeTracesRequest(
@@ -70,7 +73,9 @@ async def run(total: int, in_flight: int) -> None:
             deciders: Counter[str] = Counter()
             started = time.perf_counter()
             async with AsyncJudgeClient(f"127.0.0.1:{port}") as client:
-                async for response in client.judge_traces(requests, max_in_flight=in_flight):
+                async for response in client.judge_traces(
+                    requests, max_in_flight=in_flight, batch_size=batch_size
+                ):
                     deciders[response.verdict.decided_by] += 1
             seconds = time.perf_counter() - started
         finally:
@@ -78,7 +83,9 @@ async def run(total: int, in_flight: int) -> None:
             await server.wait()
             drain.cancel()
     sys.stdout.write(
-        f"{len(requests)} traces through JudgeTraces in {seconds:.1f} s: "
+        f"{len(requests)} traces through "
+        f"{'JudgeTraces' if batch_size == 1 else f'JudgeTraceBatches ({batch_size})'} in "
+        f"{seconds:.1f} s: "
         f"{len(requests) / seconds:.1f} traces/s; decided by {dict(deciders)}\n"
     )
 
@@ -87,8 +94,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--traces", type=int, default=10_000)
     parser.add_argument("--in-flight", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=1)
     args = parser.parse_args()
-    asyncio.run(run(args.traces, args.in_flight))
+    asyncio.run(run(args.traces, args.in_flight, args.batch_size))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,10 @@ from bsa_judge.service.convert_calibration import judged_from_verdict, trace_to_
 
 __all__ = ["GoldFileError", "ServerCallError", "calibrate_gold_file_on_servers"]
 
+# Traces to a JudgeTraceBatches message: a gold file is bulk, and offline judging is cheap
+# enough that a message per trace would cost the servers as much as the judging.
+BATCH_SIZE = 64
+
 
 class ServerCallError(Exception):
     """A server failed the call; the message is its status code and details."""

@@ -62,7 +62,7 @@ class JudgeServiceStub:
     """JudgeTraceBatches is JudgeTraces with many traces to a message, both ways: the same
     keys, bound on traces in flight, per-trace errors and draining, trace by trace. Each
     response carries every verdict ready when it is sent (at least one). Meant for bulk
-    clients: a gRPC message costs about 0.15 ms of CPU on each side in Python, as much as
+    clients: a gRPC message costs 0.1-0.2 ms of CPU on each side in Python, as much as
     the service's own work on a trace whose judgment is cached or offline. A message that
     cannot be decoded ends the stream with INVALID_ARGUMENT naming its position
     (`requests[n]`, counting messages from 0), after the verdicts of the traces read
@@ -124,7 +124,7 @@ class JudgeServiceAsyncStub(JudgeServiceStub):
     """JudgeTraceBatches is JudgeTraces with many traces to a message, both ways: the same
     keys, bound on traces in flight, per-trace errors and draining, trace by trace. Each
     response carries every verdict ready when it is sent (at least one). Meant for bulk
-    clients: a gRPC message costs about 0.15 ms of CPU on each side in Python, as much as
+    clients: a gRPC message costs 0.1-0.2 ms of CPU on each side in Python, as much as
     the service's own work on a trace whose judgment is cached or offline. A message that
     cannot be decoded ends the stream with INVALID_ARGUMENT naming its position
     (`requests[n]`, counting messages from 0), after the verdicts of the traces read
@@ -207,7 +207,7 @@ class JudgeServiceServicer(metaclass=_abc_1.ABCMeta):
         """JudgeTraceBatches is JudgeTraces with many traces to a message, both ways: the same
         keys, bound on traces in flight, per-trace errors and draining, trace by trace. Each
         response carries every verdict ready when it is sent (at least one). Meant for bulk
-        clients: a gRPC message costs about 0.15 ms of CPU on each side in Python, as much as
+        clients: a gRPC message costs 0.1-0.2 ms of CPU on each side in Python, as much as
         the service's own work on a trace whose judgment is cached or offline. A message that
         cannot be decoded ends the stream with INVALID_ARGUMENT naming its position
         (`requests[n]`, counting messages from 0), after the verdicts of the traces read
