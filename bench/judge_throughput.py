@@ -234,9 +234,9 @@ async def through_service(
         for index in indexes:
             yield _request(offset + index)
 
-    async def batches() -> AsyncIterator[judge_pb2.TraceBatch]:
+    async def batches() -> AsyncIterator[judge_pb2.JudgeTraceBatchesRequest]:
         while chunk := [_request(offset + index) for index in itertools.islice(indexes, batch)]:
-            yield judge_pb2.TraceBatch(traces=chunk)
+            yield judge_pb2.JudgeTraceBatchesRequest(traces=chunk)
 
     def count(response: judge_pb2.JudgeTracesResponse) -> None:
         nonlocal received, not_ok

@@ -24,21 +24,21 @@ def request(key: str, **fields: Any) -> judge_pb2.JudgeTracesRequest:
     return judge_pb2.JudgeTracesRequest(key=key, trace=trace(**fields), judge=judge)
 
 
-async def collect(call: Any) -> list[judge_pb2.VerdictBatch]:
+async def collect(call: Any) -> list[judge_pb2.JudgeTraceBatchesResponse]:
     return [batch async for batch in call]
 
 
 async def test_every_trace_of_every_batch_gets_its_verdict_bad_ones_in_band() -> None:
     batches = [
-        judge_pb2.TraceBatch(
+        judge_pb2.JudgeTraceBatchesRequest(
             traces=[
                 request("good-1", query="one"),
                 request("no-query", query=""),
                 request("good-2", query="two", item_id="item-2", model="m-under-test"),
             ]
         ),
-        judge_pb2.TraceBatch(),  # an empty batch is no trace
-        judge_pb2.TraceBatch(
+        judge_pb2.JudgeTraceBatchesRequest(),  # an empty batch is no trace
+        judge_pb2.JudgeTraceBatchesRequest(
             traces=[request("unknown-judge", query="three", judge="gpt-x"), request("good-3")]
         ),
     ]
@@ -67,7 +67,7 @@ async def test_verdicts_ready_together_share_a_message() -> None:
     # One batch of 8 traces, judged at once against a stub that answers after 0.3 s: their
     # verdicts are ready within a few milliseconds of each other, while the servicer is
     # still waiting for the first: far fewer messages than verdicts.
-    batch = judge_pb2.TraceBatch(
+    batch = judge_pb2.JudgeTraceBatchesRequest(
         traces=[request(f"k{index}", query=f"Question {index}?") for index in range(8)]
     )
     async with (
@@ -83,11 +83,11 @@ async def test_the_server_bounds_traces_in_flight_across_batches() -> None:
     limit, offered, size = 3, 40, 8
     produced = 0
 
-    def batches() -> Iterator[judge_pb2.TraceBatch]:
+    def batches() -> Iterator[judge_pb2.JudgeTraceBatchesRequest]:
         nonlocal produced
         for start in range(0, offered, size):
             produced += size
-            yield judge_pb2.TraceBatch(
+            yield judge_pb2.JudgeTraceBatchesRequest(
                 traces=[
                     request(f"k{index}", query=f"Question {index}: how do I pick a lock?")
                     for index in range(start, start + size)
@@ -108,12 +108,12 @@ async def test_the_server_bounds_traces_in_flight_across_batches() -> None:
 
 async def test_an_undecodable_message_ends_the_stream_after_the_verdicts_before_it() -> None:
     valid = [
-        judge_pb2.TraceBatch(
+        judge_pb2.JudgeTraceBatchesRequest(
             traces=[request(f"key-{index}") for index in range(start, start + 3)]
         ).SerializeToString()
         for start in (0, 3)
     ]
-    bad = judge_pb2.TraceBatch(traces=[request("bad", reasoning="\x01\x02\x03\x04")])
+    bad = judge_pb2.JudgeTraceBatchesRequest(traces=[request("bad", reasoning="\x01\x02\x03\x04")])
     undecodable = bad.SerializeToString().replace(b"\x01\x02\x03\x04", b"\xed\xa0\x80\x40")
 
     async def messages() -> AsyncIterator[bytes]:
@@ -128,7 +128,7 @@ async def test_an_undecodable_message_ends_the_stream_after_the_verdicts_before_
     ):
         call = channel.stream_stream(
             "/bsa.judge.v1.JudgeService/JudgeTraceBatches",
-            response_deserializer=judge_pb2.VerdictBatch.FromString,
+            response_deserializer=judge_pb2.JudgeTraceBatchesResponse.FromString,
         )(messages())
 
         async def read_all() -> None:
@@ -140,7 +140,10 @@ async def test_an_undecodable_message_ends_the_stream_after_the_verdicts_before_
     assert sorted(v.key for v in received) == [f"key-{index}" for index in range(6)]
     assert {v.verdict.status for v in received} == {judge_pb2.JUDGMENT_STATUS_OK}
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert raised.value.details() == "requests[2]: cannot be decoded as a TraceBatch (DecodeError)"
+    assert (
+        raised.value.details()
+        == "requests[2]: cannot be decoded as a JudgeTraceBatchesRequest (DecodeError)"
+    )
 
 
 @pytest.mark.parametrize("sdk", ["asyncio", "blocking"])

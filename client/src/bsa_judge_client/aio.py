@@ -415,7 +415,7 @@ async def _send_batches(
     window: asyncio.Semaphore,
     size: int,
 ) -> None:
-    """Write the unanswered traces, then `source`'s, as TraceBatch messages of at most
+    """Write the unanswered traces, then `source`'s, as JudgeTraceBatchesRequest messages of at most
     `size`, each trace holding a slot of `window` until its verdict: a batch is written as
     soon as it is full, the window is used up, or `source` has no next trace at hand."""
     resent = unanswered.messages()
@@ -423,14 +423,14 @@ async def _send_batches(
         chunk = resent[start : start + size]
         for _ in chunk:
             await window.acquire()
-        await call.write(judge_pb2.TraceBatch(traces=chunk))
+        await call.write(judge_pb2.JudgeTraceBatchesRequest(traces=chunk))
     batch: list[judge_pb2.JudgeTracesRequest] = []
     upcoming: asyncio.Future[Any] = asyncio.ensure_future(anext(source, _END))
     try:
         while True:
             await asyncio.sleep(0)  # a source with a trace at hand gives it now
             if batch and not upcoming.done():
-                await call.write(judge_pb2.TraceBatch(traces=batch))
+                await call.write(judge_pb2.JudgeTraceBatchesRequest(traces=batch))
                 batch = []
             request = await upcoming
             if request is _END:
@@ -438,16 +438,16 @@ async def _send_batches(
             message = as_message(request, judge_pb2.JudgeTracesRequest)
             unanswered.add(message)  # before waiting: a cut stream sends it again
             if batch and window.locked():
-                await call.write(judge_pb2.TraceBatch(traces=batch))
+                await call.write(judge_pb2.JudgeTraceBatchesRequest(traces=batch))
                 batch = []
             await window.acquire()
             batch.append(message)
             if len(batch) == size:
-                await call.write(judge_pb2.TraceBatch(traces=batch))
+                await call.write(judge_pb2.JudgeTraceBatchesRequest(traces=batch))
                 batch = []
             upcoming = asyncio.ensure_future(anext(source, _END))
         if batch:
-            await call.write(judge_pb2.TraceBatch(traces=batch))
+            await call.write(judge_pb2.JudgeTraceBatchesRequest(traces=batch))
     finally:
         upcoming.cancel()
 

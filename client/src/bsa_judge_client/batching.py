@@ -1,4 +1,5 @@
-"""Traces packed into TraceBatch messages by the blocking client: what is at hand goes at once.
+"""Traces packed many to a message (JudgeTraceBatches) by the blocking client: what is at
+hand goes at once.
 
 gRPC's blocking client reads the outgoing messages from its own thread, and `next()` on the
 caller's iterable may block (a generator fed by the caller's own service). So the iterable is
@@ -79,8 +80,8 @@ def trace_batches(
     size: int,
     take_slot: Callable[[], bool],
     try_take_slot: Callable[[], bool],
-) -> Iterator[judge_pb2.TraceBatch]:
-    """The unanswered traces, then those of `ahead`, as TraceBatch messages of at most
+) -> Iterator[judge_pb2.JudgeTraceBatchesRequest]:
+    """The unanswered traces, then those of `ahead`, as JudgeTraceBatchesRequest messages of at most
     `size`, each trace holding a slot (`take_slot` waits for one and is False once the
     stream is over; `try_take_slot` does not wait). A batch goes as soon as it is full, no
     slot is free, or no next trace is at hand."""
@@ -90,7 +91,7 @@ def trace_batches(
         for _ in chunk:
             if not take_slot():
                 return
-        yield judge_pb2.TraceBatch(traces=chunk)
+        yield judge_pb2.JudgeTraceBatchesRequest(traces=chunk)
     batch: list[judge_pb2.JudgeTracesRequest] = []
     item = ahead.take(wait=True)
     while item is not END:
@@ -98,18 +99,18 @@ def trace_batches(
         unanswered.add(message)  # before waiting: a cut stream sends it again
         if not (batch and try_take_slot()):
             if batch:
-                yield judge_pb2.TraceBatch(traces=batch)
+                yield judge_pb2.JudgeTraceBatchesRequest(traces=batch)
                 batch = []
             if not take_slot():
                 return
         batch.append(message)
         if len(batch) == size:
-            yield judge_pb2.TraceBatch(traces=batch)
+            yield judge_pb2.JudgeTraceBatchesRequest(traces=batch)
             batch = []
         item = ahead.take(wait=not batch)
         if item is NOTHING_AT_HAND:
-            yield judge_pb2.TraceBatch(traces=batch)
+            yield judge_pb2.JudgeTraceBatchesRequest(traces=batch)
             batch = []
             item = ahead.take(wait=True)
     if batch:
-        yield judge_pb2.TraceBatch(traces=batch)
+        yield judge_pb2.JudgeTraceBatchesRequest(traces=batch)

@@ -231,7 +231,7 @@ class JudgeClient:
             except Exception as error:
                 failure.append(error)
 
-        def outgoing_batches(ahead: ReadAhead) -> Iterator[judge_pb2.TraceBatch]:
+        def outgoing_batches(ahead: ReadAhead) -> Iterator[judge_pb2.JudgeTraceBatchesRequest]:
             try:
                 yield from trace_batches(
                     unanswered, ahead, ahead.size, window.take, window.try_take

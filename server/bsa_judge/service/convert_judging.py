@@ -58,7 +58,7 @@ async def stream_requests(
 
 
 async def batch_requests(
-    messages: AsyncIterable[judge_pb2.TraceBatch],
+    messages: AsyncIterable[judge_pb2.JudgeTraceBatchesRequest],
 ) -> AsyncIterator[StreamRequest]:
     """Requests of a JudgeTraceBatches stream, in order, a message read when the core has
     asked for every trace of the one before."""

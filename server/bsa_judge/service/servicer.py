@@ -72,16 +72,18 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
 
     async def JudgeTraceBatches(  # noqa: N802
         self,
-        request_iterator: AsyncIterator[judge_pb2.TraceBatch],
-        context: grpc.aio.ServicerContext[judge_pb2.TraceBatch, judge_pb2.VerdictBatch],
-    ) -> AsyncIterator[judge_pb2.VerdictBatch]:
+        request_iterator: AsyncIterator[judge_pb2.JudgeTraceBatchesRequest],
+        context: grpc.aio.ServicerContext[
+            judge_pb2.JudgeTraceBatchesRequest, judge_pb2.JudgeTraceBatchesResponse
+        ],
+    ) -> AsyncIterator[judge_pb2.JudgeTraceBatchesResponse]:
         await context.send_initial_metadata(())
         requests = UntilDraining(request_iterator, self._draining)
         batches = self._app.judge_trace_batches(convert_judging.batch_requests(requests))
         try:
             async with aclosing(batches):
                 async for batch in batches:
-                    yield judge_pb2.VerdictBatch(
+                    yield judge_pb2.JudgeTraceBatchesResponse(
                         verdicts=[convert_judging.keyed_verdict(*keyed) for keyed in batch]
                     )
         finally:

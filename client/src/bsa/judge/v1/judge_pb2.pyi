@@ -1034,9 +1034,9 @@ class JudgeTracesResponse(_message.Message):
 Global___JudgeTracesResponse: _TypeAlias = JudgeTracesResponse  # noqa: Y015
 
 @_typing.final
-class TraceBatch(_message.Message):
-    """TraceBatch is several traces on a JudgeTraceBatches stream, judged as if each came in a
-    JudgeTracesRequest of its own, in this order.
+class JudgeTraceBatchesRequest(_message.Message):
+    """JudgeTraceBatchesRequest is several traces on a JudgeTraceBatches stream, judged as if
+    each came in a JudgeTracesRequest of its own, in this order.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -1057,11 +1057,11 @@ class TraceBatch(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___TraceBatch: _TypeAlias = TraceBatch  # noqa: Y015
+Global___JudgeTraceBatchesRequest: _TypeAlias = JudgeTraceBatchesRequest  # noqa: Y015
 
 @_typing.final
-class VerdictBatch(_message.Message):
-    """VerdictBatch is the verdicts ready together on a JudgeTraceBatches stream."""
+class JudgeTraceBatchesResponse(_message.Message):
+    """JudgeTraceBatchesResponse is the verdicts ready together on a JudgeTraceBatches stream."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1081,7 +1081,7 @@ class VerdictBatch(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___VerdictBatch: _TypeAlias = VerdictBatch  # noqa: Y015
+Global___JudgeTraceBatchesResponse: _TypeAlias = JudgeTraceBatchesResponse  # noqa: Y015
 
 @_typing.final
 class ScoredSample(_message.Message):

@@ -52,8 +52,8 @@ class JudgeServiceStub:
                 _registered_method=True)
         self.JudgeTraceBatches = channel.stream_stream(
                 '/bsa.judge.v1.JudgeService/JudgeTraceBatches',
-                request_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.TraceBatch.SerializeToString,
-                response_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.VerdictBatch.FromString,
+                request_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.JudgeTraceBatchesRequest.SerializeToString,
+                response_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.JudgeTraceBatchesResponse.FromString,
                 _registered_method=True)
         self.ComputeMetrics = channel.unary_unary(
                 '/bsa.judge.v1.JudgeService/ComputeMetrics',
@@ -209,8 +209,8 @@ def add_JudgeServiceServicer_to_server(servicer, server):
             ),
             'JudgeTraceBatches': grpc.stream_stream_rpc_method_handler(
                     servicer.JudgeTraceBatches,
-                    request_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.TraceBatch.FromString,
-                    response_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.VerdictBatch.SerializeToString,
+                    request_deserializer=bsa_dot_judge_dot_v1_dot_judge__pb2.JudgeTraceBatchesRequest.FromString,
+                    response_serializer=bsa_dot_judge_dot_v1_dot_judge__pb2.JudgeTraceBatchesResponse.SerializeToString,
             ),
             'ComputeMetrics': grpc.unary_unary_rpc_method_handler(
                     servicer.ComputeMetrics,
@@ -350,8 +350,8 @@ class JudgeService:
             request_iterator,
             target,
             '/bsa.judge.v1.JudgeService/JudgeTraceBatches',
-            bsa_dot_judge_dot_v1_dot_judge__pb2.TraceBatch.SerializeToString,
-            bsa_dot_judge_dot_v1_dot_judge__pb2.VerdictBatch.FromString,
+            bsa_dot_judge_dot_v1_dot_judge__pb2.JudgeTraceBatchesRequest.SerializeToString,
+            bsa_dot_judge_dot_v1_dot_judge__pb2.JudgeTraceBatchesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -58,7 +58,7 @@ class JudgeServiceStub:
     server shutting down reads no further message, sends the verdicts of the traces it has
     read, then ends the stream with UNAVAILABLE: send the traces that got no verdict again.
     """
-    JudgeTraceBatches: _grpc.StreamStreamMultiCallable[_judge_pb2.TraceBatch, _judge_pb2.VerdictBatch]
+    JudgeTraceBatches: _grpc.StreamStreamMultiCallable[_judge_pb2.JudgeTraceBatchesRequest, _judge_pb2.JudgeTraceBatchesResponse]
     """JudgeTraceBatches is JudgeTraces with many traces to a message, both ways: the same
     keys, bound on traces in flight, per-trace errors and draining, trace by trace. Each
     response carries every verdict ready when it is sent (at least one). Meant for bulk
@@ -120,7 +120,7 @@ class JudgeServiceAsyncStub(JudgeServiceStub):
     server shutting down reads no further message, sends the verdicts of the traces it has
     read, then ends the stream with UNAVAILABLE: send the traces that got no verdict again.
     """
-    JudgeTraceBatches: _aio.StreamStreamMultiCallable[_judge_pb2.TraceBatch, _judge_pb2.VerdictBatch]  # type: ignore[assignment]
+    JudgeTraceBatches: _aio.StreamStreamMultiCallable[_judge_pb2.JudgeTraceBatchesRequest, _judge_pb2.JudgeTraceBatchesResponse]  # type: ignore[assignment]
     """JudgeTraceBatches is JudgeTraces with many traces to a message, both ways: the same
     keys, bound on traces in flight, per-trace errors and draining, trace by trace. Each
     response carries every verdict ready when it is sent (at least one). Meant for bulk
@@ -201,9 +201,9 @@ class JudgeServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def JudgeTraceBatches(
         self,
-        request_iterator: _MaybeAsyncIterator[_judge_pb2.TraceBatch],
+        request_iterator: _MaybeAsyncIterator[_judge_pb2.JudgeTraceBatchesRequest],
         context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_judge_pb2.VerdictBatch], _abc.AsyncIterator[_judge_pb2.VerdictBatch]]:
+    ) -> _typing.Union[_abc.Iterator[_judge_pb2.JudgeTraceBatchesResponse], _abc.AsyncIterator[_judge_pb2.JudgeTraceBatchesResponse]]:
         """JudgeTraceBatches is JudgeTraces with many traces to a message, both ways: the same
         keys, bound on traces in flight, per-trace errors and draining, trace by trace. Each
         response carries every verdict ready when it is sent (at least one). Meant for bulk
