@@ -6,8 +6,9 @@ Domain errors raised here (bsa_judge.errors) become gRPC statuses in the error i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
+from typing import Any, TypeVar
 
 import grpc
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
@@ -15,6 +16,9 @@ from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 from bsa_judge.app.application import Application
 from bsa_judge.service import convert_generation, convert_judging, convert_metrics, convert_runs
 from bsa_judge.service.draining import DRAINED_MESSAGE, RUN_DRAINED_MESSAGE, UntilDraining
+
+_Request = TypeVar("_Request")
+_Output = TypeVar("_Output")
 
 
 class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
@@ -57,18 +61,16 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.JudgeTracesRequest, judge_pb2.JudgeTracesResponse
         ],
     ) -> AsyncIterator[judge_pb2.JudgeTracesResponse]:
-        await context.send_initial_metadata(())  # accepted: the SDK starts writing (see SDK)
-        requests = UntilDraining(request_iterator, self._draining)
-        verdicts = self._app.judge_traces(convert_judging.stream_requests(requests))
-        # Leaving this loop (client cancel, deadline) closes the stream, cancelling its work.
-        try:
-            async with aclosing(verdicts):
-                async for key, verdict in verdicts:
-                    yield convert_judging.keyed_verdict(key, verdict)
-        finally:
-            requests.close()
-        if requests.cut:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, DRAINED_MESSAGE)
+        verdicts = _until_drained(
+            request_iterator,
+            context,
+            self._draining,
+            lambda requests: self._app.judge_traces(convert_judging.stream_requests(requests)),
+            DRAINED_MESSAGE,
+        )
+        async with aclosing(verdicts):
+            async for key, verdict in verdicts:
+                yield convert_judging.keyed_verdict(key, verdict)
 
     async def JudgeTraceBatches(  # noqa: N802
         self,
@@ -77,19 +79,20 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
             judge_pb2.JudgeTraceBatchesRequest, judge_pb2.JudgeTraceBatchesResponse
         ],
     ) -> AsyncIterator[judge_pb2.JudgeTraceBatchesResponse]:
-        await context.send_initial_metadata(())
-        requests = UntilDraining(request_iterator, self._draining)
-        batches = self._app.judge_trace_batches(convert_judging.batch_requests(requests))
-        try:
-            async with aclosing(batches):
-                async for batch in batches:
-                    yield judge_pb2.JudgeTraceBatchesResponse(
-                        verdicts=[convert_judging.keyed_verdict(*keyed) for keyed in batch]
-                    )
-        finally:
-            requests.close()
-        if requests.cut:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, DRAINED_MESSAGE)
+        batches = _until_drained(
+            request_iterator,
+            context,
+            self._draining,
+            lambda requests: self._app.judge_trace_batches(
+                convert_judging.batch_requests(requests)
+            ),
+            DRAINED_MESSAGE,
+        )
+        async with aclosing(batches):
+            async for batch in batches:
+                yield judge_pb2.JudgeTraceBatchesResponse(
+                    verdicts=[convert_judging.keyed_verdict(*keyed) for keyed in batch]
+                )
 
     def drain(self) -> None:
         """The server is stopping: open JudgeTraces and EvaluateItems streams read no further
@@ -160,15 +163,38 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
     ) -> AsyncIterator[judge_pb2.EvaluateItemsResponse]:
         # On SIGTERM, as JudgeTraces: no further item is read, the items read are finished,
         # and the stream ends UNAVAILABLE: the driver sends what is pending to a replica.
-        await context.send_initial_metadata(())  # accepted: the SDK starts writing (see SDK)
-        requests = UntilDraining(request_iterator, self._draining)
-        outcomes = self._app.evaluate_items(convert_runs.run_items(requests))
-        # Leaving this loop (client cancel, deadline) closes the stream, cancelling its work.
-        try:
-            async with aclosing(outcomes):
-                async for outcome in outcomes:
-                    yield convert_runs.evaluate_response(outcome)
-        finally:
-            requests.close()
-        if requests.cut:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, RUN_DRAINED_MESSAGE)
+        outcomes = _until_drained(
+            request_iterator,
+            context,
+            self._draining,
+            lambda requests: self._app.evaluate_items(convert_runs.run_items(requests)),
+            RUN_DRAINED_MESSAGE,
+        )
+        async with aclosing(outcomes):
+            async for outcome in outcomes:
+                yield convert_runs.evaluate_response(outcome)
+
+
+async def _until_drained(
+    request_iterator: AsyncIterator[_Request],
+    context: grpc.aio.ServicerContext[Any, Any],
+    draining: asyncio.Event,
+    work: Callable[[AsyncIterator[_Request]], AsyncGenerator[_Output, None]],
+    drained_message: str,
+) -> AsyncGenerator[_Output, None]:
+    """What `work` makes of a request stream that stops being read when the server drains:
+    the stream is accepted at once (the SDK starts writing then), the outputs of what was
+    read are all delivered, and a stream cut by draining then ends UNAVAILABLE with
+    `drained_message`. Closing this generator (client cancel, deadline) closes `work`,
+    cancelling what it has in flight."""
+    await context.send_initial_metadata(())
+    requests = UntilDraining(request_iterator, draining)
+    outputs = work(requests)
+    try:
+        async with aclosing(outputs):
+            async for output in outputs:
+                yield output
+    finally:
+        requests.close()
+    if requests.cut:
+        await context.abort(grpc.StatusCode.UNAVAILABLE, drained_message)
