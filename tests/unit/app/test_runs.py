@@ -83,9 +83,10 @@ def models() -> FakeModels:
 
 
 @pytest.fixture
-def app(tmp_path: Path, models: FakeModels) -> Application:
+async def app(tmp_path: Path, models: FakeModels) -> AsyncIterator[Application]:
     application: Application = app_with(tmp_path, models)
-    return application
+    yield application
+    await application.aclose()  # its group commit's lanes end with the test's loop
 
 
 async def evaluate(app: Application, *items: RunItem) -> list[ItemOutcome]:
