@@ -157,6 +157,7 @@ async def test_every_judge_service_series_exists_at_zero_before_any_call() -> No
         "Generate": "server_stream",
         "JudgeTrace": "unary",
         "JudgeTraces": "bidi_stream",
+        "JudgeTraceBatches": "bidi_stream",
         "ComputeMetrics": "unary",
     }
     for method, kind in kinds.items():
@@ -199,6 +200,45 @@ async def test_a_judge_traces_stream_counts_every_message_both_ways() -> None:
     assert moved("grpc_server_msg_sent_total", **bidi) == 3
     assert moved("grpc_server_handled_total", **bidi, grpc_code="OK") == 1
     assert moved("grpc_server_handling_seconds_count", **bidi) == 1
+
+
+async def test_a_batch_stream_counts_its_messages_and_every_trace() -> None:
+    bidi = {
+        "grpc_type": "bidi_stream",
+        "grpc_service": "bsa.judge.v1.JudgeService",
+        "grpc_method": "JudgeTraceBatches",
+    }
+    batches = [
+        judge_pb2.JudgeTraceBatchesRequest(
+            traces=[
+                judge_pb2.JudgeTracesRequest(
+                    key=f"k{n}", trace=trace(item_id=f"batch-{n}", reasoning=f"Batch {n}.")
+                )
+                for n in range(start, start + 3)
+            ]
+        )
+        for start in (0, 3)
+    ]
+    async with (
+        OpenAIStub(by_kind({})) as stub,
+        serving(judges=[judge_backend(stub)], metrics_port=0) as running,
+    ):
+        assert running.prometheus is not None
+        before = await scrape(running.prometheus.port)
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            call = judge_pb2_grpc.JudgeServiceStub(channel).JudgeTraceBatches(iter(batches))
+            responses = [response async for response in call]
+        after = await scrape(running.prometheus.port)
+
+    def moved(name: str, **labels: str) -> float:
+        return after.value(name, **labels) - before.value(name, **labels)
+
+    keys = sorted(v.key for response in responses for v in response.verdicts)
+    assert keys == [f"k{n}" for n in range(6)]
+    assert moved("grpc_server_msg_received_total", **bidi) == 2
+    assert moved("grpc_server_msg_sent_total", **bidi) == len(responses)
+    assert moved("grpc_server_handled_total", **bidi, grpc_code="OK") == 1
+    assert moved("bsa_judge_traces_total", status="ok") == 6
 
 
 async def test_a_call_refused_by_auth_is_counted_as_unauthenticated(
