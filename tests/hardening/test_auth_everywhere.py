@@ -33,6 +33,14 @@ REFLECTION = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
 CALLS = [
     (JUDGE + "JudgeTrace", False, False, judge_pb2.JudgeTraceRequest(trace=trace())),
     (JUDGE + "JudgeTraces", True, True, judge_pb2.JudgeTracesRequest(key="k", trace=trace())),
+    (
+        JUDGE + "JudgeTraceBatches",
+        True,
+        True,
+        judge_pb2.JudgeTraceBatchesRequest(
+            traces=[judge_pb2.JudgeTracesRequest(key="k", trace=trace())]
+        ),
+    ),
     (JUDGE + "Generate", False, True, judge_pb2.GenerateRequest(model="m")),
     (JUDGE + "ComputeMetrics", False, False, judge_pb2.ComputeMetricsRequest(k=1)),
     (REFLECTION, True, True, reflection_pb2.ServerReflectionRequest(list_services="")),
