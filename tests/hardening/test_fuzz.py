@@ -52,9 +52,12 @@ DOCUMENTED = frozenset(
 REQUESTS: dict[str, type[Any]] = {
     "JudgeTrace": judge_pb2.JudgeTraceRequest,
     "JudgeTraces": judge_pb2.JudgeTracesRequest,
+    "JudgeTraceBatches": judge_pb2.JudgeTraceBatchesRequest,
     "Generate": judge_pb2.GenerateRequest,
     "ComputeMetrics": judge_pb2.ComputeMetricsRequest,
 }
+# The request-streaming methods: a request is a list of messages.
+STREAMED = ("JudgeTraces", "JudgeTraceBatches")
 
 
 def judge_or_model(body: dict[str, Any]) -> Reply:
@@ -116,11 +119,11 @@ def channel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[grpc.Channel]:
 
 
 def call(channel: grpc.Channel, method: str, request: Any) -> grpc.StatusCode:
-    """Send `request` (a message, raw bytes, or a list of either for JudgeTraces); its code."""
+    """Send `request` (a message, raw bytes, or a list of either for a stream); its code."""
     encode = (lambda message: message) if _raw(request) else _serialize
     options: dict[str, Any] = {"timeout": 30}
     try:
-        if method == "JudgeTraces":
+        if method in STREAMED:
             stream = channel.stream_stream(SERVICE + method, request_serializer=encode)
             for _ in stream(iter(request), **options):
                 pass
@@ -156,7 +159,7 @@ def message_of(method: str) -> st.SearchStrategy[Any]:
 def test_every_request_message_gets_a_documented_code(
     channel: grpc.Channel, method: str, data: st.DataObject
 ) -> None:
-    if method == "JudgeTraces":
+    if method in STREAMED:
         request: Any = data.draw(st.lists(message_of(method), max_size=3))
     else:
         request = data.draw(message_of(method))
@@ -170,5 +173,5 @@ def test_raw_bytes_get_a_documented_code(
     channel: grpc.Channel, method: str, data: st.DataObject
 ) -> None:
     body = st.binary(max_size=200)
-    request: Any = data.draw(st.lists(body, max_size=3) if method == "JudgeTraces" else body)
+    request: Any = data.draw(st.lists(body, max_size=3) if method in STREAMED else body)
     assert call(channel, method, request) in DOCUMENTED
