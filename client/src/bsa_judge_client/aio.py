@@ -11,6 +11,7 @@ from typing import Any
 import grpc
 from bsa.judge.v1 import judge_pb2, judge_pb2_grpc
 
+from bsa_judge_client.batching import Batch
 from bsa_judge_client.client import (
     DEFAULT_MAX_MESSAGE_BYTES,
     DEFAULT_RECONNECT_TIMEOUT_S,
@@ -415,39 +416,37 @@ async def _send_batches(
     window: asyncio.Semaphore,
     size: int,
 ) -> None:
-    """Write the unanswered traces, then `source`'s, as JudgeTraceBatchesRequest messages of at most
-    `size`, each trace holding a slot of `window` until its verdict: a batch is written as
-    soon as it is full, the window is used up, or `source` has no next trace at hand."""
-    resent = unanswered.messages()
-    for start in range(0, len(resent), size):
-        chunk = resent[start : start + size]
-        for _ in chunk:
-            await window.acquire()
-        await call.write(judge_pb2.JudgeTraceBatchesRequest(traces=chunk))
-    batch: list[judge_pb2.JudgeTracesRequest] = []
+    """Write the unanswered traces, then `source`'s, as JudgeTraceBatchesRequest messages
+    (`Batch`), each trace holding a slot of `window` until its verdict: a batch is written
+    as soon as it is full, the next trace does not fit, the window is used up, or `source`
+    has no next trace at hand."""
+    batch = Batch(size)
+
+    async def join(message: judge_pb2.JudgeTracesRequest) -> None:
+        if batch and (not batch.fits(message) or window.locked()):
+            await call.write(batch.take())
+        await window.acquire()
+        batch.add(message)
+        if batch.full:
+            await call.write(batch.take())
+
+    for message in unanswered.messages():
+        await join(message)
     upcoming: asyncio.Future[Any] = asyncio.ensure_future(anext(source, _END))
     try:
         while True:
             await asyncio.sleep(0)  # a source with a trace at hand gives it now
             if batch and not upcoming.done():
-                await call.write(judge_pb2.JudgeTraceBatchesRequest(traces=batch))
-                batch = []
+                await call.write(batch.take())
             request = await upcoming
             if request is _END:
                 break
             message = as_message(request, judge_pb2.JudgeTracesRequest)
             unanswered.add(message)  # before waiting: a cut stream sends it again
-            if batch and window.locked():
-                await call.write(judge_pb2.JudgeTraceBatchesRequest(traces=batch))
-                batch = []
-            await window.acquire()
-            batch.append(message)
-            if len(batch) == size:
-                await call.write(judge_pb2.JudgeTraceBatchesRequest(traces=batch))
-                batch = []
+            await join(message)
             upcoming = asyncio.ensure_future(anext(source, _END))
         if batch:
-            await call.write(judge_pb2.JudgeTraceBatchesRequest(traces=batch))
+            await call.write(batch.take())
     finally:
         upcoming.cancel()
 

@@ -19,10 +19,46 @@ from bsa.judge.v1 import judge_pb2
 from bsa_judge_client.messages import as_message
 from bsa_judge_client.resubmission import Unanswered
 
+#: The most bytes of traces packed into one message: far below the 64 MiB message limit of
+#: both ends, so that a batch of large traces is never refused as a whole. A trace larger
+#: than this goes alone, as it would on JudgeTraces.
+BATCH_BYTES = 4 * 1024 * 1024
+
 #: `ReadAhead.take(wait=False)` when no trace is at hand.
 NOTHING_AT_HAND = object()
 #: `ReadAhead.take` once the iterable is used up.
 END = object()
+
+
+class Batch:
+    """Traces gathered for one JudgeTraceBatchesRequest: at most `size` of them, and at most
+    BATCH_BYTES unless it is a single trace."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._traces: list[judge_pb2.JudgeTracesRequest] = []
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._traces)
+
+    def fits(self, message: judge_pb2.JudgeTracesRequest) -> bool:
+        """Whether `message` may join: always when the batch is empty."""
+        return not self._traces or self._bytes + message.ByteSize() <= BATCH_BYTES
+
+    def add(self, message: judge_pb2.JudgeTracesRequest) -> None:
+        self._traces.append(message)
+        self._bytes += message.ByteSize()
+
+    @property
+    def full(self) -> bool:
+        return len(self._traces) >= self.size
+
+    def take(self) -> judge_pb2.JudgeTraceBatchesRequest:
+        """The message of the traces gathered; the batch is empty again."""
+        message = judge_pb2.JudgeTraceBatchesRequest(traces=self._traces)
+        self._traces, self._bytes = [], 0
+        return message
 
 
 class ReadAhead:
@@ -81,36 +117,44 @@ def trace_batches(
     take_slot: Callable[[], bool],
     try_take_slot: Callable[[], bool],
 ) -> Iterator[judge_pb2.JudgeTraceBatchesRequest]:
-    """The unanswered traces, then those of `ahead`, as JudgeTraceBatchesRequest messages of at most
-    `size`, each trace holding a slot (`take_slot` waits for one and is False once the
-    stream is over; `try_take_slot` does not wait). A batch goes as soon as it is full, no
-    slot is free, or no next trace is at hand."""
-    resent = unanswered.messages()
-    for start in range(0, len(resent), size):
-        chunk = resent[start : start + size]
-        for _ in chunk:
+    """The unanswered traces, then those of `ahead`, as JudgeTraceBatchesRequest messages
+    (`Batch`), each trace holding a slot (`take_slot` waits for one and is False once the
+    stream is over; `try_take_slot` does not wait). A batch goes as soon as it is full, the
+    next trace does not fit, no slot is free, or no next trace is at hand."""
+    batch = Batch(size)
+
+    def join(message: judge_pb2.JudgeTracesRequest) -> Iterator[judge_pb2.JudgeTraceBatchesRequest]:
+        """Add `message`, yielding the batch first if it cannot join it now (it does not
+        fit, or no slot is free), and after if that makes it full; _WindowClosedError when the
+        window closes while waiting for a slot."""
+        if batch and (not batch.fits(message) or not try_take_slot()):
+            yield batch.take()
             if not take_slot():
-                return
-        yield judge_pb2.JudgeTraceBatchesRequest(traces=chunk)
-    batch: list[judge_pb2.JudgeTracesRequest] = []
-    item = ahead.take(wait=True)
-    while item is not END:
-        message = as_message(item, judge_pb2.JudgeTracesRequest)
-        unanswered.add(message)  # before waiting: a cut stream sends it again
-        if not (batch and try_take_slot()):
-            if batch:
-                yield judge_pb2.JudgeTraceBatchesRequest(traces=batch)
-                batch = []
-            if not take_slot():
-                return
-        batch.append(message)
-        if len(batch) == size:
-            yield judge_pb2.JudgeTraceBatchesRequest(traces=batch)
-            batch = []
+                raise _WindowClosedError
+        elif not batch and not take_slot():
+            raise _WindowClosedError
+        batch.add(message)
+        if batch.full:
+            yield batch.take()
+
+    try:
+        for message in unanswered.messages():
+            yield from join(message)
         item = ahead.take(wait=not batch)
-        if item is NOTHING_AT_HAND:
-            yield judge_pb2.JudgeTraceBatchesRequest(traces=batch)
-            batch = []
-            item = ahead.take(wait=True)
+        while item is not END:
+            if item is NOTHING_AT_HAND:
+                yield batch.take()
+                item = ahead.take(wait=True)
+                continue
+            message = as_message(item, judge_pb2.JudgeTracesRequest)
+            unanswered.add(message)  # before waiting: a cut stream sends it again
+            yield from join(message)
+            item = ahead.take(wait=not batch)
+    except _WindowClosedError:
+        return
     if batch:
-        yield judge_pb2.JudgeTraceBatchesRequest(traces=batch)
+        yield batch.take()
+
+
+class _WindowClosedError(Exception):
+    """The window closed: the stream is over."""
