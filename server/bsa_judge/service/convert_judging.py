@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
 
 from bsa.judge.v1 import judge_pb2
 
@@ -70,6 +70,30 @@ async def batch_requests(
 def keyed_verdict(key: str, verdict: Verdict) -> judge_pb2.JudgeTracesResponse:
     """One verdict of a stream, with the key of its trace."""
     return judge_pb2.JudgeTracesResponse(key=key, verdict=verdict_to_proto(verdict))
+
+
+# The most bytes of verdicts in one JudgeTraceBatches reply, far below the message limit
+# (`max_message_bytes`, 64 MiB by default) whatever `stream_max_in_flight` lets be ready at
+# once; a larger verdict goes alone.
+BATCH_REPLY_BYTES = 4 * 1024 * 1024
+
+
+def verdict_batches(
+    keyed: Sequence[tuple[str, Verdict]], max_bytes: int = BATCH_REPLY_BYTES
+) -> Iterator[judge_pb2.JudgeTraceBatchesResponse]:
+    """The verdicts ready together as JudgeTraceBatches replies of at most `max_bytes`."""
+    verdicts: list[judge_pb2.JudgeTracesResponse] = []
+    size = 0
+    for key, verdict in keyed:
+        message = keyed_verdict(key, verdict)
+        message_size = message.ByteSize()
+        if verdicts and size + message_size > max_bytes:
+            yield judge_pb2.JudgeTraceBatchesResponse(verdicts=verdicts)
+            verdicts, size = [], 0
+        verdicts.append(message)
+        size += message_size
+    if verdicts:
+        yield judge_pb2.JudgeTraceBatchesResponse(verdicts=verdicts)
 
 
 _SAFETY_LABELS = enums.SAFETY_LABEL

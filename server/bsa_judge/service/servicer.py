@@ -90,9 +90,8 @@ class JudgeServicer(judge_pb2_grpc.JudgeServiceServicer):
         )
         async with aclosing(batches):
             async for batch in batches:
-                yield judge_pb2.JudgeTraceBatchesResponse(
-                    verdicts=[convert_judging.keyed_verdict(*keyed) for keyed in batch]
-                )
+                for reply in convert_judging.verdict_batches(batch):
+                    yield reply
 
     def drain(self) -> None:
         """The server is stopping: open JudgeTraces and EvaluateItems streams read no further

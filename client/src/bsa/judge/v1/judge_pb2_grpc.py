@@ -124,7 +124,8 @@ class JudgeServiceServicer:
     def JudgeTraceBatches(self, request_iterator, context):
         """JudgeTraceBatches is JudgeTraces with many traces to a message, both ways: the same
         keys, bound on traces in flight, per-trace errors and draining, trace by trace. Each
-        response carries every verdict ready when it is sent (at least one). Meant for bulk
+        response carries the verdicts ready when it is sent (at least one; more than 4 MiB of
+        them are split over several responses). Meant for bulk
         clients: a gRPC message costs 0.1-0.2 ms of CPU on each side in Python, as much as
         the service's own work on a trace whose judgment is cached or offline. A message that
         cannot be decoded ends the stream with INVALID_ARGUMENT naming its position
