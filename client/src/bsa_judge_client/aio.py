@@ -188,35 +188,43 @@ class AsyncJudgeClient:
             raise ValueError("batch_size must be at least 1")
         unanswered = Unanswered()
         source = _each(requests)
+        lookahead = _Lookahead(source) if batch_size > 1 else None
         failed_in_a_row = 0
         retrying = False
-        while True:
-            answered_before = unanswered.answered
-            stream = self._judge_traces_once(
-                unanswered,
-                source,
-                max_in_flight,
-                timeout_s,
-                metadata,
-                retrying=retrying,
-                batch_size=batch_size,
-            )
-            try:
-                async with contextlib.aclosing(stream):
-                    async for response in stream:
-                        yield response
-                return
-            except grpc.aio.AioRpcError as error:
-                if unanswered.answered > answered_before:
-                    failed_in_a_row = 0
-                failed_in_a_row += 1
-                if not resubmits(error, failed_in_a_row, resubmissions):
-                    raise
-                try:  # the next server (a rolling deploy's) gets a bounded time to be up
-                    await asyncio.wait_for(self._channel.channel_ready(), self._reconnect_timeout_s)
-                except TimeoutError:
-                    raise error from None
-                retrying = True
+        try:
+            while True:
+                answered_before = unanswered.answered
+                stream = self._judge_traces_once(
+                    unanswered,
+                    source,
+                    max_in_flight,
+                    timeout_s,
+                    metadata,
+                    retrying=retrying,
+                    batch_size=batch_size,
+                    lookahead=lookahead,
+                )
+                try:
+                    async with contextlib.aclosing(stream):
+                        async for response in stream:
+                            yield response
+                    return
+                except grpc.aio.AioRpcError as error:
+                    if unanswered.answered > answered_before:
+                        failed_in_a_row = 0
+                    failed_in_a_row += 1
+                    if not resubmits(error, failed_in_a_row, resubmissions):
+                        raise
+                    try:  # the next server (a rolling deploy's) gets a bounded time to be up
+                        await asyncio.wait_for(
+                            self._channel.channel_ready(), self._reconnect_timeout_s
+                        )
+                    except TimeoutError:
+                        raise error from None
+                    retrying = True
+        finally:
+            if lookahead is not None:
+                lookahead.close()
 
     async def _judge_traces_once(
         self,
@@ -228,6 +236,7 @@ class AsyncJudgeClient:
         *,
         retrying: bool,
         batch_size: int = 1,
+        lookahead: _Lookahead | None = None,
     ) -> AsyncGenerator[judge_pb2.JudgeTracesResponse, None]:
         """One JudgeTraces (or JudgeTraceBatches) call: the unanswered traces first, then
         the rest of `source`."""
@@ -244,8 +253,8 @@ class AsyncJudgeClient:
             try:
                 if not await _accepted(call):
                     return
-                if batch_size > 1:
-                    await _send_batches(call, unanswered, source, window, batch_size)
+                if lookahead is not None:
+                    await _send_batches(call, unanswered, lookahead, window, batch_size)
                 else:
                     for message in unanswered.messages():
                         await window.acquire()
@@ -409,16 +418,43 @@ class AsyncJudgeClient:
 _END = object()
 
 
+class _Lookahead:
+    """The next item of the caller's async source, fetched ahead in a task of its own and
+    kept across the streams of one judge_traces call: a stream that ends while the fetch is
+    running or done leaves the item to the next stream, never drops it; `close` (the call
+    is over) cancels a fetch still running."""
+
+    def __init__(self, source: AsyncIterator[Any]) -> None:
+        self._source = source
+        self._next: asyncio.Future[Any] | None = None
+
+    def fetching(self) -> asyncio.Future[Any]:
+        """The fetch of the next item (_END once the source is used up), started if need be."""
+        if self._next is None:
+            self._next = asyncio.ensure_future(anext(self._source, _END))
+        return self._next
+
+    async def take(self) -> Any:
+        """The next item. A stream cancelled while waiting leaves the fetch running."""
+        item = await asyncio.shield(self.fetching())
+        self._next = None
+        return item
+
+    def close(self) -> None:
+        if self._next is not None:
+            self._next.cancel()
+
+
 async def _send_batches(
     call: Any,
     unanswered: Unanswered,
-    source: AsyncIterator[Any],
+    lookahead: _Lookahead,
     window: asyncio.Semaphore,
     size: int,
 ) -> None:
-    """Write the unanswered traces, then `source`'s, as JudgeTraceBatchesRequest messages
+    """Write the unanswered traces, then the source's, as JudgeTraceBatchesRequest messages
     (`Batch`), each trace holding a slot of `window` until its verdict: a batch is written
-    as soon as it is full, the next trace does not fit, the window is used up, or `source`
+    as soon as it is full, the next trace does not fit, the window is used up, or the source
     has no next trace at hand."""
     batch = Batch(size)
 
@@ -432,23 +468,19 @@ async def _send_batches(
 
     for message in unanswered.messages():
         await join(message)
-    upcoming: asyncio.Future[Any] = asyncio.ensure_future(anext(source, _END))
-    try:
-        while True:
-            await asyncio.sleep(0)  # a source with a trace at hand gives it now
-            if batch and not upcoming.done():
-                await call.write(batch.take())
-            request = await upcoming
-            if request is _END:
-                break
-            message = as_message(request, judge_pb2.JudgeTracesRequest)
-            unanswered.add(message)  # before waiting: a cut stream sends it again
-            await join(message)
-            upcoming = asyncio.ensure_future(anext(source, _END))
-        if batch:
+    while True:
+        upcoming = lookahead.fetching()
+        await asyncio.sleep(0)  # a source with a trace at hand gives it now
+        if batch and not upcoming.done():
             await call.write(batch.take())
-    finally:
-        upcoming.cancel()
+        request = await lookahead.take()
+        if request is _END:
+            break
+        message = as_message(request, judge_pb2.JudgeTracesRequest)
+        unanswered.add(message)  # before any wait: a cut stream sends it again
+        await join(message)
+    if batch:
+        await call.write(batch.take())
 
 
 async def _each(items: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterator[Any]:
