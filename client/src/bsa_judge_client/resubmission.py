@@ -40,11 +40,22 @@ class Unanswered:
             return [message for waiting in self._by_key.values() for message in waiting]
 
 
+#: The details of the INTERNAL status grpc.aio reports in place of the server's own when a
+#: write fails because the server has already ended the call (grpc/grpc#36066).
+CORE_WRITE_FAILURE = "Internal error from Core"
+
+
 def resubmits(error: grpc.RpcError, failed_in_a_row: int, resubmissions: int) -> bool:
-    """Whether a stream that ended with `error` is followed by a new one."""
+    """Whether a stream that ended with `error` is followed by a new one: UNAVAILABLE (a
+    server draining for a rolling deploy), or the INTERNAL of gRPC's core that grpc.aio
+    reports in place of the server's status when a write races the end of the call (a
+    draining server that stopped reading while we wrote). Either way the server delivered
+    every verdict it had, so the unanswered traces are safe to send again."""
     code: Any = getattr(error, "code", None)  # every error of a call has it, the type not
-    return (
-        callable(code)
-        and code() == grpc.StatusCode.UNAVAILABLE
-        and failed_in_a_row <= resubmissions
+    details: Any = getattr(error, "details", None)
+    if not callable(code) or failed_in_a_row > resubmissions:
+        return False
+    status = code()
+    return status == grpc.StatusCode.UNAVAILABLE or (
+        status == grpc.StatusCode.INTERNAL and callable(details) and details() == CORE_WRITE_FAILURE
     )
