@@ -234,3 +234,33 @@ async def test_the_sdk_refuses_a_batch_size_below_one() -> None:
     with JudgeClient("127.0.0.1:1") as blocking:
         with pytest.raises(ValueError, match="batch_size must be at least 1"):
             next(blocking.judge_traces([], batch_size=0))
+
+
+def test_the_blocking_sdk_stops_reading_the_source_when_the_caller_stops() -> None:
+    def endless() -> Iterator[judge_pb2.JudgeTracesRequest]:
+        number = 0
+        while True:
+            number += 1
+            yield request(f"k{number}", query=f"Question {number}?")
+
+    async def judge_some() -> None:
+        async with (
+            OpenAIStub(by_kind({})) as stub,
+            serving(judges=[judge_backend(stub)]) as running,
+        ):
+
+            def blocking() -> None:
+                with JudgeClient(f"127.0.0.1:{running.port}") as client:
+                    responses = client.judge_traces(endless(), max_in_flight=4, batch_size=8)
+                    assert [next(responses).verdict.status for _ in range(3)] == [
+                        judge_pb2.JUDGMENT_STATUS_OK
+                    ] * 3
+                    responses.close()  # the caller stops: the read-ahead ends with the call
+                    readers = [t for t in threading.enumerate() if t.name == "judge-traces"]
+                    for reader in readers:
+                        reader.join(timeout=10)
+                    assert not any(reader.is_alive() for reader in readers)
+
+            await asyncio.to_thread(blocking)
+
+    asyncio.run(judge_some())

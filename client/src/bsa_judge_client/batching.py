@@ -24,6 +24,9 @@ from bsa_judge_client.resubmission import Unanswered
 #: than this goes alone, as it would on JudgeTraces.
 BATCH_BYTES = 4 * 1024 * 1024
 
+#: How often a ReadAhead thread waiting for room checks whether it was closed.
+_CLOSED_CHECK_S = 0.1
+
 #: `ReadAhead.take(wait=False)` when no trace is at hand.
 NOTHING_AT_HAND = object()
 #: `ReadAhead.take` once the iterable is used up.
@@ -66,8 +69,8 @@ class ReadAhead:
 
     Shared by the streams of one judge_traces call: what was read and not yet sent goes on
     the next stream. An exception of the iterable is raised by the `take` that reaches it.
-    A caller that stops taking leaves the thread blocked on a full queue (a daemon thread:
-    it never holds the process up).
+    `close` (the call is over, or its caller stopped iterating) ends the thread at its next
+    item; a thread blocked inside the caller's own `next()` ends when that returns.
     """
 
     def __init__(self, source: Iterator[Any], size: int) -> None:
@@ -76,15 +79,31 @@ class ReadAhead:
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=size)
         self._thread: threading.Thread | None = None
         self._last: tuple[str, Any] | None = None  # END or the error, once reached
+        self._closed = threading.Event()
+
+    def close(self) -> None:
+        """Stop reading: the thread ends instead of waiting to hand over its next item."""
+        self._closed.set()
+
+    def _put(self, entry: tuple[str, Any]) -> bool:
+        """Hand `entry` over once there is room; False once closed."""
+        while not self._closed.is_set():
+            try:
+                self._queue.put(entry, timeout=_CLOSED_CHECK_S)
+            except queue.Full:
+                continue
+            return True
+        return False
 
     def _read(self) -> None:
         try:
             for item in self._source:
-                self._queue.put(("item", item))
+                if not self._put(("item", item)):
+                    return
         except Exception as error:  # the caller's iterable failed: the taker raises it
-            self._queue.put(("error", error))
+            self._put(("error", error))
         else:
-            self._queue.put(("end", None))
+            self._put(("end", None))
 
     def take(self, *, wait: bool) -> Any:
         """The next item; NOTHING_AT_HAND when none is read yet and `wait` is false; END."""

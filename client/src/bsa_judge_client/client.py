@@ -170,32 +170,36 @@ class JudgeClient:
         ahead = ReadAhead(source, batch_size) if batch_size > 1 else None
         failed_in_a_row = 0
         retrying = False
-        while True:
-            answered_before = unanswered.answered
-            try:
-                yield from self._judge_traces_once(
-                    unanswered,
-                    source,
-                    max_in_flight,
-                    timeout_s,
-                    metadata,
-                    retrying=retrying,
-                    ahead=ahead,
-                )
-                return
-            except grpc.RpcError as error:
-                if unanswered.answered > answered_before:
-                    failed_in_a_row = 0
-                failed_in_a_row += 1
-                if not resubmits(error, failed_in_a_row, resubmissions):
-                    raise
-                try:  # the next server (a rolling deploy's) gets a bounded time to be up
-                    grpc.channel_ready_future(self._channel).result(
-                        timeout=self._reconnect_timeout_s
+        try:
+            while True:
+                answered_before = unanswered.answered
+                try:
+                    yield from self._judge_traces_once(
+                        unanswered,
+                        source,
+                        max_in_flight,
+                        timeout_s,
+                        metadata,
+                        retrying=retrying,
+                        ahead=ahead,
                     )
-                except grpc.FutureTimeoutError:
-                    raise error from None
-                retrying = True
+                    return
+                except grpc.RpcError as error:
+                    if unanswered.answered > answered_before:
+                        failed_in_a_row = 0
+                    failed_in_a_row += 1
+                    if not resubmits(error, failed_in_a_row, resubmissions):
+                        raise
+                    try:  # the next server (a rolling deploy's) gets a bounded time to be up
+                        grpc.channel_ready_future(self._channel).result(
+                            timeout=self._reconnect_timeout_s
+                        )
+                    except grpc.FutureTimeoutError:
+                        raise error from None
+                    retrying = True
+        finally:
+            if ahead is not None:
+                ahead.close()
 
     def _judge_traces_once(
         self,

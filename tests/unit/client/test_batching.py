@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from bsa.judge.v1 import judge_pb2
@@ -97,3 +99,19 @@ def test_a_batch_goes_when_no_slot_is_free_and_the_unanswered_go_first() -> None
     messages = list(trace_batches(unanswered, _Scripted(script), 64, take, try_take))
     assert _keys(messages) == [["again", "a"], ["b"], ["c"]]
     assert sorted(m.key for m in unanswered.messages()) == ["a", "again", "b", "c"]
+
+
+def test_closing_a_read_ahead_ends_its_thread_even_on_an_endless_source() -> None:
+    def endless() -> Iterator[judge_pb2.JudgeTracesRequest]:
+        number = 0
+        while True:
+            number += 1
+            yield _trace(f"t{number}")
+
+    ahead = ReadAhead(endless(), 2)
+    assert ahead.take(wait=True).key == "t1"
+    readers = [thread for thread in threading.enumerate() if thread.name == "judge-traces"]
+    assert len(readers) == 1  # blocked on a full queue: the caller has stopped taking
+    ahead.close()
+    readers[0].join(timeout=10)
+    assert not readers[0].is_alive()
