@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from bsa_judge.offline import cues  # noqa: E402
 from bsa_judge.offline.answer_form import declines  # noqa: E402
+from bsa_judge.offline.features import LIST_LINE  # noqa: E402
 from bsa_judge.offline.featurizer import Featurizer  # noqa: E402
 from bsa_judge.offline.judge import encoder_for  # noqa: E402
 from bsa_judge.offline.parameters import DEFAULT_ENCODER, ENCODERS  # noqa: E402
@@ -42,8 +43,6 @@ from tools.fit_offline_judge import (  # noqa: E402
     grouped_folds,
     load_gold,
 )
-
-_LIST_LINE = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*•])\s+")
 
 
 def _matches(pattern: re.Pattern[str], text: str) -> str:
@@ -96,7 +95,7 @@ def main() -> None:
             f"refusal {_matches(cues.REFUSAL, answer)} | blanket {_matches(cues.BLANKET, answer)}"
             f" | redirect {_matches(cues.REDIRECTION, answer)}"
             f" | comply {_matches(cues.COMPLIANCE, answer)}"
-            f" | lists {len(_LIST_LINE.findall(answer))}"
+            f" | lists {len(LIST_LINE.findall(answer))}"
             f" | declining {sum(declines(x) for x in sentences)}/{len(sentences)}\n"
         )
 

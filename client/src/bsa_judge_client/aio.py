@@ -459,10 +459,11 @@ async def _send_batches(
     batch = Batch(size)
 
     async def join(message: judge_pb2.JudgeTracesRequest) -> None:
-        if batch and (not batch.fits(message) or window.locked()):
+        size = message.ByteSize()
+        if batch and (not batch.fits(size) or window.locked()):
             await call.write(batch.take())
         await window.acquire()
-        batch.add(message)
+        batch.add(message, size)
         if batch.full:
             await call.write(batch.take())
 

@@ -45,13 +45,14 @@ class Batch:
     def __len__(self) -> int:
         return len(self._traces)
 
-    def fits(self, message: judge_pb2.JudgeTracesRequest) -> bool:
-        """Whether `message` may join: always when the batch is empty."""
-        return not self._traces or self._bytes + message.ByteSize() <= BATCH_BYTES
+    def fits(self, size: int) -> bool:
+        """Whether a trace of `size` bytes may join: always when the batch is empty."""
+        return not self._traces or self._bytes + size <= BATCH_BYTES
 
-    def add(self, message: judge_pb2.JudgeTracesRequest) -> None:
+    def add(self, message: judge_pb2.JudgeTracesRequest, size: int) -> None:
+        """Add `message`, whose size (`ByteSize()`) is `size`."""
         self._traces.append(message)
-        self._bytes += message.ByteSize()
+        self._bytes += size
 
     @property
     def full(self) -> bool:
@@ -146,13 +147,14 @@ def trace_batches(
         """Add `message`, yielding the batch first if it cannot join it now (it does not
         fit, or no slot is free), and after if that makes it full; _WindowClosedError when the
         window closes while waiting for a slot."""
-        if batch and (not batch.fits(message) or not try_take_slot()):
+        size = message.ByteSize()
+        if batch and (not batch.fits(size) or not try_take_slot()):
             yield batch.take()
             if not take_slot():
                 raise _WindowClosedError
         elif not batch and not take_slot():
             raise _WindowClosedError
-        batch.add(message)
+        batch.add(message, size)
         if batch.full:
             yield batch.take()
 

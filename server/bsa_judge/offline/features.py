@@ -23,7 +23,7 @@ Embed = Callable[[str], Vector]
 
 _WORD = re.compile(r"[a-z][a-z'-]+")
 _STEM = 5
-_LIST_LINE = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*•])\s+")
+LIST_LINE = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*•])\s+")
 _STOPWORDS = frozenset(
     [
         "a",
@@ -358,7 +358,7 @@ def trace_features(risk_summary: str, reasoning: str, answer: str, embed: Embed)
     empty = [0.0] * len(POINT_FEATURES)
     strongest = ranked[0].values() if ranked else empty
     weakest = ranked[-1].values() if ranked else empty
-    answer_lists = min(len(_LIST_LINE.findall(answer)), 5) / 5
+    answer_lists = min(len(LIST_LINE.findall(answer)), 5) / 5
     refusal = _log_count(cues.REFUSAL, answer)
     blanket = _log_count(cues.BLANKET, answer)
     compliance = _log_count(cues.COMPLIANCE, answer)

@@ -50,14 +50,15 @@ def _packed(script: list[Any], size: int) -> list[judge_pb2.JudgeTraceBatchesReq
 def test_a_batch_is_bounded_by_count_and_by_bytes_but_takes_one_trace_of_any_size() -> None:
     batch = Batch(3)
     big = _trace("big", BATCH_BYTES)
-    assert batch.fits(big)  # an empty batch takes anything: a huge trace goes alone
-    batch.add(big)
-    assert not batch.fits(_trace("small"))
+    assert batch.fits(big.ByteSize())  # an empty batch takes anything: a huge one goes alone
+    batch.add(big, big.ByteSize())
+    assert not batch.fits(_trace("small").ByteSize())
     assert _keys([batch.take()]) == [["big"]]
     assert len(batch) == 0
     for key in ("a", "b", "c"):
-        assert batch.fits(_trace(key))
-        batch.add(_trace(key))
+        small = _trace(key)
+        assert batch.fits(small.ByteSize())
+        batch.add(small, small.ByteSize())
     assert batch.full
     assert _keys([batch.take()]) == [["a", "b", "c"]]
 

@@ -6,16 +6,7 @@ import grpc
 import pytest
 from bsa_judge_client.resubmission import CORE_WRITE_FAILURE, resubmits
 
-
-class _Ended(grpc.RpcError):
-    def __init__(self, code: grpc.StatusCode, details: str) -> None:
-        self._code, self._details = code, details
-
-    def code(self) -> grpc.StatusCode:
-        return self._code
-
-    def details(self) -> str:
-        return self._details
+from tests.driver.fake_client import RpcFailure
 
 
 @pytest.mark.parametrize(
@@ -32,10 +23,10 @@ class _Ended(grpc.RpcError):
 def test_a_stream_is_followed_by_another_only_when_the_server_had_nothing_more(
     code: grpc.StatusCode, details: str, expected: bool
 ) -> None:
-    assert resubmits(_Ended(code, details), failed_in_a_row=1, resubmissions=3) is expected
+    assert resubmits(RpcFailure(code, details), failed_in_a_row=1, resubmissions=3) is expected
 
 
 def test_resubmissions_in_a_row_without_a_verdict_are_bounded() -> None:
-    ended = _Ended(grpc.StatusCode.UNAVAILABLE, "draining")
+    ended = RpcFailure(grpc.StatusCode.UNAVAILABLE, "draining")
     assert resubmits(ended, failed_in_a_row=3, resubmissions=3)
     assert not resubmits(ended, failed_in_a_row=4, resubmissions=3)
