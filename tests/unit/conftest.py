@@ -10,7 +10,16 @@ import socket
 import subprocess
 from typing import Any
 
+import matplotlib
 import pytest
+
+# A fresh virtualenv's first matplotlib font lookup builds its font cache by running fc-list.
+# Build it here, at collection and before the guard below, so that the first unit test that
+# plots does not start a process.
+matplotlib.use("Agg")
+from matplotlib import font_manager
+
+font_manager.findfont("DejaVu Sans")
 
 
 class NotInAUnitTestError(AssertionError):
