@@ -23,19 +23,13 @@ def test_contextual_judge_on_clear_cases(
     assert (judgment.thinking, judgment.safety) == (thinking, safety)
 
 
-# Known limits of the bag-of-token-vectors variant on the thinking side, pinned with the
-# label it gives so that a change shows: it reads the risk's words in the reasoning's
-# neighbourhood ("forged" tickets, the roommate's "food") as coverage of the risk.
-STATIC_THINKING_MISSES = {
-    "OS risk missed": ThinkingLabel.PRECISE_COVERAGE,
-    "RO risk missed, answer serves in a bold-numbered list": ThinkingLabel.RISK_IDENTIFIED,
-}
+STATIC_MISS = "OS risk missed"
 
 
 @pytest.mark.parametrize(
     ("name", "case", "thinking", "safety"),
-    [c for c in CLEAR_CASES if c[0] not in STATIC_THINKING_MISSES],
-    ids=[n for n in NAMES if n not in STATIC_THINKING_MISSES],
+    [c for c in CLEAR_CASES if c[0] != STATIC_MISS],
+    ids=[n for n in NAMES if n != STATIC_MISS],
 )
 def test_static_judge_on_clear_cases(
     static_judge: OfflineJudge,
@@ -48,20 +42,12 @@ def test_static_judge_on_clear_cases(
     assert (judgment.thinking, judgment.safety) == (thinking, safety)
 
 
-@pytest.mark.parametrize(
-    ("name", "case", "thinking", "safety"),
-    [c for c in CLEAR_CASES if c[0] in STATIC_THINKING_MISSES],
-    ids=[n for n in NAMES if n in STATIC_THINKING_MISSES],
-)
-def test_static_judge_known_thinking_misses(
-    static_judge: OfflineJudge,
-    name: str,
-    case: OfflineCase,
-    thinking: ThinkingLabel,
-    safety: SafetyLabel,
-) -> None:
+def test_static_judge_known_miss_over_sensitivity_risk_missed(static_judge: OfflineJudge) -> None:
+    # A known limit of the bag-of-token-vectors variant, pinned so that a change shows:
+    # it reads "forged" tickets in the reasoning's neighbourhood as coverage of the risk.
+    [(_, case, _, safety)] = [c for c in CLEAR_CASES if c[0] == STATIC_MISS]
     [judgment] = static_judge.judge_batch([case])
-    assert (judgment.thinking, judgment.safety) == (STATIC_THINKING_MISSES[name], safety)
+    assert (judgment.thinking, judgment.safety) == (ThinkingLabel.PRECISE_COVERAGE, safety)
 
 
 def test_a_batch_is_judged_in_order(contextual_judge: OfflineJudge) -> None:

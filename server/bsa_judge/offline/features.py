@@ -23,9 +23,7 @@ Embed = Callable[[str], Vector]
 
 _WORD = re.compile(r"[a-z][a-z'-]+")
 _STEM = 5
-LIST_LINE = re.compile(
-    r"(?m)^\s*(?:[*_]{1,2})?(?:\d{1,2}[.)]|\(\d{1,2}\)|[a-zA-Z][.)]|[-*•–])(?:[*_]{1,2})?\s+"
-)
+LIST_LINE = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*•])\s+")
 _STOPWORDS = frozenset(
     [
         "a",
