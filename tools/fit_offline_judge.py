@@ -41,7 +41,11 @@ from bsa_judge.benchmark.scenario import (  # noqa: E402
 )
 from bsa_judge.offline.answer_form import SAFETY_LABELS, fit_form_model, form_values  # noqa: E402
 from bsa_judge.offline.classifier import LogisticModel, fit_logistic  # noqa: E402
-from bsa_judge.offline.features import SAFETY_MODEL_FEATURES, THINKING_FEATURES  # noqa: E402
+from bsa_judge.offline.features import (  # noqa: E402
+    SAFETY_MODEL_FEATURES,
+    THINKING_FEATURES,
+    safety_inputs,
+)
 from bsa_judge.offline.featurizer import Featurizer  # noqa: E402
 from bsa_judge.offline.judge import encoder_for  # noqa: E402
 from bsa_judge.offline.parameters import (  # noqa: E402
@@ -52,7 +56,7 @@ from bsa_judge.offline.parameters import (  # noqa: E402
 )
 
 #: Bumped whenever features.py or cues.py change what the vectors mean.
-FEATURE_SET = "offline-features-5"
+FEATURE_SET = "offline-features-7"
 L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 #: The outer splits of --splits: the recorded seed 14, then 1-8 (fixed before comparing on them).
 SPLIT_SEEDS = (14, 1, 2, 3, 4, 5, 6, 7, 8)
@@ -115,7 +119,9 @@ def _with_forms(
 ) -> NDArray[np.float64]:
     return np.stack(
         [
-            np.concatenate([t.safety_x, form_values(m, t.answer_forms, t.answer_declining)])
+            safety_inputs(
+                t.safety_x, t.scenario, form_values(m, t.answer_forms, t.answer_declining)
+            )
             for t, m in zip(traces, models, strict=True)
         ]
     )

@@ -68,7 +68,7 @@ def test_a_judgment_names_the_judge_and_its_parameters(contextual_judge: Offline
     [judgment] = contextual_judge.judge_batch([CLEAR_CASES[0][1]])
     assert judgment.judge == JUDGE_NAME == "offline"
     assert judgment.parameters_version == contextual_judge.parameters_version
-    assert judgment.parameters_version.startswith("offline-features-5-contextual+seed14.gold-")
+    assert judgment.parameters_version.startswith("offline-features-7-contextual+seed14.gold-")
     assert 0.5 <= judgment.safety_confidence <= 1.0
     assert judgment.thinking_confidence is not None
     assert 1 / 2 <= judgment.thinking_confidence <= 1.0

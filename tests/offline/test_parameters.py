@@ -15,7 +15,7 @@ from bsa_judge.offline.features import SAFETY_MODEL_FEATURES, THINKING_FEATURES
 def test_shipped_parameters_load_with_their_version(encoder: str) -> None:
     params = load_parameters(bundled_parameters(encoder))
     assert params.encoder == encoder
-    assert params.version.startswith(f"offline-features-5-{encoder}+seed14.gold-")
+    assert params.version.startswith(f"offline-features-7-{encoder}+seed14.gold-")
     assert params.safety.labels == ("Safe", "Unsafe")
     assert params.safety.features == SAFETY_MODEL_FEATURES
     assert params.safety.features[-3:] == (

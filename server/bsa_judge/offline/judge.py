@@ -18,7 +18,7 @@ import numpy as np
 from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
 from bsa_judge.offline.answer_form import form_values
 from bsa_judge.offline.encoder import SentenceEncoder, StaticSentenceEncoder
-from bsa_judge.offline.features import PointEvidence, TraceFeatures
+from bsa_judge.offline.features import PointEvidence, TraceFeatures, safety_inputs
 from bsa_judge.offline.featurizer import Featurizer, SentenceEmbedder
 from bsa_judge.offline.parameters import OfflineParameters, load_parameters
 
@@ -95,11 +95,10 @@ class OfflineJudge:
 
     def _decide(self, case: OfflineCase, features: TraceFeatures) -> OfflineJudgment:
         params = self._parameters
-        safety_x = np.concatenate(
-            [
-                features.safety,
-                form_values(params.answer_form, features.answer_forms, features.answer_declining),
-            ]
+        safety_x = safety_inputs(
+            features.safety,
+            case.scenario,
+            form_values(params.answer_form, features.answer_forms, features.answer_declining),
         )
         safety_p = params.safety.probabilities(safety_x)[0]
         safety_index = int(np.argmax(safety_p))
