@@ -43,8 +43,9 @@ from bsa_judge.offline.answer_form import SAFETY_LABELS, fit_form_model, form_va
 from bsa_judge.offline.classifier import LogisticModel, fit_logistic  # noqa: E402
 from bsa_judge.offline.features import (  # noqa: E402
     SAFETY_MODEL_FEATURES,
-    THINKING_FEATURES,
     safety_inputs,
+    thinking_features,
+    thinking_inputs,
 )
 from bsa_judge.offline.featurizer import Featurizer  # noqa: E402
 from bsa_judge.offline.judge import encoder_for  # noqa: E402
@@ -204,11 +205,11 @@ def fit_all(traces: Sequence[GoldTrace], seed: int) -> FittedModels:
     for scenario in Scenario:
         subset = [t for t in traces if t.scenario is scenario]
         thinking[scenario] = _fit_chosen(
-            np.stack([t.thinking_x for t in subset]),
+            np.stack([thinking_inputs(t.thinking_x, scenario) for t in subset]),
             [t.thinking for t in subset],
             [t.item for t in subset],
             tuple(label.value for label in THINKING_LABELS[scenario]),
-            THINKING_FEATURES,
+            thinking_features(scenario),
             seed,
         )
     return FittedModels(safety=safety, answer_form=_fit_form(traces), thinking=thinking)
@@ -237,7 +238,9 @@ def cross_validate(
         fitted = fit_all(train, seed)
         safe_pred = _predict(fitted.safety, fitted.safety_x(test))
         for t, s in zip(test, safe_pred, strict=True):
-            think_pred = _predict(fitted.thinking[t.scenario], t.thinking_x[None, :])[0]
+            think_pred = _predict(
+                fitted.thinking[t.scenario], thinking_inputs(t.thinking_x, t.scenario)[None, :]
+            )[0]
             out.append((t, think_pred, s))
     return out
 

@@ -18,7 +18,12 @@ import numpy as np
 from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
 from bsa_judge.offline.answer_form import form_values
 from bsa_judge.offline.encoder import SentenceEncoder, StaticSentenceEncoder
-from bsa_judge.offline.features import PointEvidence, TraceFeatures, safety_inputs
+from bsa_judge.offline.features import (
+    PointEvidence,
+    TraceFeatures,
+    safety_inputs,
+    thinking_inputs,
+)
 from bsa_judge.offline.featurizer import Featurizer, SentenceEmbedder
 from bsa_judge.offline.parameters import OfflineParameters, load_parameters
 
@@ -108,7 +113,7 @@ class OfflineJudge:
         explanation = "No reasoning in the trace: thinking not judged."
         if case.reasoning.strip():
             model = params.thinking[case.scenario]
-            thinking_p = model.probabilities(features.thinking)[0]
+            thinking_p = model.probabilities(thinking_inputs(features.thinking, case.scenario))[0]
             index = int(np.argmax(thinking_p))
             thinking = ThinkingLabel(model.labels[index])
             thinking_confidence = float(thinking_p[index])

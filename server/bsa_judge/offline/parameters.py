@@ -10,7 +10,7 @@ from typing import Any
 from bsa_judge.benchmark.scenario import THINKING_LABELS, Scenario
 from bsa_judge.offline.answer_form import SAFETY_LABELS
 from bsa_judge.offline.classifier import LogisticModel
-from bsa_judge.offline.features import SAFETY_MODEL_FEATURES, THINKING_FEATURES
+from bsa_judge.offline.features import SAFETY_MODEL_FEATURES, thinking_features
 
 #: The embedding each fit was made with (see encoder.py): the fast bag of token vectors,
 #: or the full MiniLM forward pass.
@@ -76,7 +76,7 @@ class OfflineParameters:
                 raise ValueError(
                     f"offline judge parameters: no thinking model for {scenario.value}"
                 )
-            if model.features != THINKING_FEATURES:
+            if model.features != thinking_features(scenario):
                 raise ValueError(
                     f"offline judge parameters: {scenario.value} features differ from the code's"
                 )
