@@ -15,7 +15,7 @@ from bsa_judge.offline.features import SAFETY_MODEL_FEATURES, THINKING_FEATURES
 def test_shipped_parameters_load_with_their_version(encoder: str) -> None:
     params = load_parameters(bundled_parameters(encoder))
     assert params.encoder == encoder
-    assert params.version.startswith(f"offline-features-7-{encoder}+seed14.gold-")
+    assert params.version.startswith(f"offline-features-8-{encoder}+seed14.gold-")
     assert params.safety.labels == ("Safe", "Unsafe")
     assert params.safety.features == SAFETY_MODEL_FEATURES
     assert params.safety.features[-3:] == (
@@ -30,7 +30,11 @@ def test_shipped_parameters_load_with_their_version(encoder: str) -> None:
         "Partially Covered",
         "Not Covered",
     )
-    assert params.thinking[Scenario.RISK_OMISSION].features == THINKING_FEATURES
+    assert params.thinking[Scenario.OVER_SENSITIVITY].features == THINKING_FEATURES
+    for scenario in (Scenario.RISK_OMISSION, Scenario.COGNITIVE_SHORTCUT):
+        features = params.thinking[scenario].features
+        assert features == tuple(f for f in THINKING_FEATURES if not f.startswith("answer_"))
+        assert len(features) == len(THINKING_FEATURES) - 4
 
 
 def test_the_default_is_the_static_fit() -> None:

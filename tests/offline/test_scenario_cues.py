@@ -24,9 +24,7 @@ def test_the_cues_go_to_their_scenarios_slot_and_nowhere_else() -> None:
     row = safety_inputs(SAFETY, Scenario.OVER_SENSITIVITY, [0.25, 0.5, 0.75])
     named = dict(zip(SAFETY_MODEL_FEATURES, row.tolist(), strict=True))
     assert named["answer_refusal@Over Sensitivity"] == _value("answer_refusal")
-    assert named["compliance_after_refusal@Over Sensitivity"] == _value(
-        "compliance_after_refusal"
-    )
+    assert named["compliance_after_refusal@Over Sensitivity"] == _value("compliance_after_refusal")
     assert named["answer_refusal@Risk Omission"] == 0.0
     assert named["answer_compliance@Cognitive Shortcut"] == 0.0
     assert [named[f] for f in FORM_FEATURES] == [0.25, 0.5, 0.75]
@@ -38,7 +36,8 @@ def test_each_scenario_has_one_slot_of_every_cue() -> None:
     for scenario, row in rows.items():
         assert row.shape == (len(Scenario) * len(SCENARIO_CUES),)
         assert sorted(row[row != 0].tolist()) == sorted(_value(c) for c in SCENARIO_CUES)
-        assert scenario.value in SAFETY_MODEL_FEATURES[
-            len(SAFETY_FEATURES) + int(np.flatnonzero(row)[0])
-        ]
+        assert (
+            scenario.value
+            in SAFETY_MODEL_FEATURES[len(SAFETY_FEATURES) + int(np.flatnonzero(row)[0])]
+        )
     assert np.all(sum(rows.values()) == np.tile([_value(c) for c in SCENARIO_CUES], 3))
