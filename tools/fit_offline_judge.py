@@ -41,13 +41,13 @@ from bsa_judge.benchmark.scenario import (  # noqa: E402
 )
 from bsa_judge.offline.answer_form import SAFETY_LABELS, fit_form_model, form_values  # noqa: E402
 from bsa_judge.offline.classifier import LogisticModel, fit_logistic  # noqa: E402
-from bsa_judge.offline.features import (  # noqa: E402
+from bsa_judge.offline.featurizer import Featurizer  # noqa: E402
+from bsa_judge.offline.inputs import (  # noqa: E402
     SAFETY_MODEL_FEATURES,
     safety_inputs,
     thinking_features,
     thinking_inputs,
 )
-from bsa_judge.offline.featurizer import Featurizer  # noqa: E402
 from bsa_judge.offline.judge import encoder_for  # noqa: E402
 from bsa_judge.offline.parameters import (  # noqa: E402
     DEFAULT_ENCODER,
@@ -56,7 +56,7 @@ from bsa_judge.offline.parameters import (  # noqa: E402
     bundled_parameters,
 )
 
-#: Bumped whenever features.py or cues.py change what the vectors mean.
+#: Bumped whenever features.py, inputs.py or cues.py change what the vectors mean.
 FEATURE_SET = "offline-features-8"
 L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 #: The outer splits of --splits: the recorded seed 14, then 1-8 (fixed before comparing on them).

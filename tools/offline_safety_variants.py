@@ -109,9 +109,9 @@ from bsa_judge.offline.features import (  # noqa: E402
     SAFETY_FEATURES,
     THINKING_FEATURES,
     content_stems,
-    scenario_cues,
 )
 from bsa_judge.offline.featurizer import Featurizer  # noqa: E402
+from bsa_judge.offline.inputs import scenario_cues  # noqa: E402
 from bsa_judge.offline.segmentation import split_sentences  # noqa: E402
 
 from tools.fit_offline_judge import (  # noqa: E402

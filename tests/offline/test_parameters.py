@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from bsa_judge.benchmark.scenario import Scenario
 from bsa_judge.offline import bundled_parameters, load_parameters
-from bsa_judge.offline.features import SAFETY_MODEL_FEATURES, THINKING_FEATURES
+from bsa_judge.offline.features import THINKING_FEATURES
+from bsa_judge.offline.inputs import SAFETY_MODEL_FEATURES
 
 
 @pytest.mark.parametrize("encoder", ["static", "contextual"])

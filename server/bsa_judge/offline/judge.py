@@ -18,13 +18,9 @@ import numpy as np
 from bsa_judge.benchmark.scenario import SafetyLabel, Scenario, ThinkingLabel
 from bsa_judge.offline.answer_form import form_values
 from bsa_judge.offline.encoder import SentenceEncoder, StaticSentenceEncoder
-from bsa_judge.offline.features import (
-    PointEvidence,
-    TraceFeatures,
-    safety_inputs,
-    thinking_inputs,
-)
+from bsa_judge.offline.features import PointEvidence, TraceFeatures
 from bsa_judge.offline.featurizer import Featurizer, SentenceEmbedder
+from bsa_judge.offline.inputs import safety_inputs, thinking_inputs
 from bsa_judge.offline.parameters import OfflineParameters, load_parameters
 
 #: The name verdicts carry when this judge decided.

@@ -10,7 +10,7 @@ from typing import Any
 from bsa_judge.benchmark.scenario import THINKING_LABELS, Scenario
 from bsa_judge.offline.answer_form import SAFETY_LABELS
 from bsa_judge.offline.classifier import LogisticModel
-from bsa_judge.offline.features import SAFETY_MODEL_FEATURES, thinking_features
+from bsa_judge.offline.inputs import SAFETY_MODEL_FEATURES, thinking_features
 
 #: The embedding each fit was made with (see encoder.py): the fast bag of token vectors,
 #: or the full MiniLM forward pass.
