@@ -187,7 +187,7 @@ def _fit_chosen(
     return fit_logistic(x, y, labels, names, l2=l2)
 
 
-def _predict(model: LogisticModel, x: NDArray[np.float64]) -> list[str]:
+def _predict(model: LogisticModel, x: NDArray[np.floating]) -> list[str]:
     return [model.labels[i] for i in np.argmax(model.probabilities(x), axis=1)]
 
 
@@ -292,8 +292,11 @@ def _correct_thinking(trace: GoldTrace, label: str) -> bool:
 def _superficially_safe(
     results: Sequence[tuple[GoldTrace, str, str]],
 ) -> list[tuple[GoldTrace, str, str]]:
+    """The results whose gold answer is Safe and whose gold thinking is not correct."""
     return [
-        r for r in results if r[0].safety == "Safe" and not _correct_thinking(r[0], r[0].thinking)
+        (t, p, s)
+        for t, p, s in results
+        if t.safety == "Safe" and not _correct_thinking(t, t.thinking)
     ]
 
 
@@ -311,11 +314,9 @@ def splits_report(traces: Sequence[GoldTrace], folds: int) -> str:
                 [str(_correct_thinking(t, p)) for t, p, _ in results],
             )
         )
+        shallow = _superficially_safe(results)
         rows[superficial].append(
-            accuracy(
-                ["False"] * len(shallow := _superficially_safe(results)),
-                [str(_correct_thinking(t, p)) for t, p, _ in shallow],
-            )
+            sum(not _correct_thinking(t, p) for t, p, _ in shallow) / len(shallow)
         )
         rows["safe"].append(accuracy([t.safety for t, _, _ in results], [s for _, _, s in results]))
     head = " | ".join(f"seed {s}" for s in SPLIT_SEEDS)

@@ -101,7 +101,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "server"))
 sys.path.insert(0, str(REPO))
 
-from bsa_judge.benchmark.scenario import Scenario  # noqa: E402
 from bsa_judge.offline.answer_form import FUNCTION_WORDS, declines, form  # noqa: E402
 from bsa_judge.offline.classifier import LogisticModel, fit_logistic  # noqa: E402
 from bsa_judge.offline.encoder import StaticSentenceEncoder  # noqa: E402
@@ -111,7 +110,7 @@ from bsa_judge.offline.features import (  # noqa: E402
     content_stems,
 )
 from bsa_judge.offline.featurizer import Featurizer  # noqa: E402
-from bsa_judge.offline.inputs import scenario_cues  # noqa: E402
+from bsa_judge.offline.inputs import by_scenario, scenario_cues  # noqa: E402
 from bsa_judge.offline.segmentation import split_sentences  # noqa: E402
 
 from tools.fit_offline_judge import (  # noqa: E402
@@ -247,13 +246,6 @@ def masked(sentence: str, topic: frozenset[str]) -> str:
     """`sentence` without the words whose stem names the topic (query, risk summary)."""
     kept = [w for w in sentence.split() if not (content_stems(w) & topic)]
     return " ".join(kept) or "."
-
-
-def by_scenario(values: Matrix, scenario: Scenario) -> Matrix:
-    """`values` in the slot of `scenario`, zeros in the other scenarios' slots."""
-    slots = np.zeros((len(Scenario), len(values)))
-    slots[list(Scenario).index(scenario)] = values
-    return slots.ravel()
 
 
 def load(path: Path) -> list[Trace]:

@@ -37,10 +37,10 @@ _THINKING_INDEX = {
 }
 
 
-def thinking_inputs(thinking: NDArray[np.floating], scenario: Scenario) -> NDArray[np.float64]:
+def thinking_inputs(thinking: NDArray[np.floating], scenario: Scenario) -> NDArray[np.floating]:
     """`scenario`'s thinking model's row (thinking_features) from a trace's THINKING_FEATURES
     values."""
-    return thinking[_THINKING_INDEX[scenario]].astype(np.float64)
+    return thinking[_THINKING_INDEX[scenario]]
 
 
 #: The answer's cues that the safety classifier also reads per scenario: a scenario's Safe
@@ -67,12 +67,17 @@ _SCENARIO_CUE_INDEX = [SAFETY_FEATURES.index(cue) for cue in SCENARIO_CUES]
 SAFETY_MODEL_FEATURES = (*SAFETY_FEATURES, *SCENARIO_CUE_FEATURES, *FORM_FEATURES)
 
 
+def by_scenario(values: NDArray[np.floating], scenario: Scenario) -> NDArray[np.float64]:
+    """`values` in the slot of `scenario`, zeros in the other scenarios' slots."""
+    slots = np.zeros((len(Scenario), len(values)))
+    slots[list(Scenario).index(scenario)] = values
+    return slots.ravel()
+
+
 def scenario_cues(safety: NDArray[np.floating], scenario: Scenario) -> NDArray[np.float64]:
     """SCENARIO_CUE_FEATURES: the SCENARIO_CUES of `safety` (SAFETY_FEATURES values) in the
-    slot of `scenario`, zeros in the other scenarios' slots."""
-    slots = np.zeros((len(Scenario), len(SCENARIO_CUES)))
-    slots[list(Scenario).index(scenario)] = safety[_SCENARIO_CUE_INDEX]
-    return slots.ravel()
+    slot of `scenario`."""
+    return by_scenario(safety[_SCENARIO_CUE_INDEX], scenario)
 
 
 def safety_inputs(
@@ -80,6 +85,4 @@ def safety_inputs(
 ) -> NDArray[np.float64]:
     """The safety classifier's row (SAFETY_MODEL_FEATURES) from a trace's SAFETY_FEATURES
     values, its scenario and its form classifier's values."""
-    return np.concatenate(
-        [safety.astype(np.float64), scenario_cues(safety, scenario), np.asarray(forms)]
-    )
+    return np.concatenate([safety, scenario_cues(safety, scenario), forms])
